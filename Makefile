@@ -1,0 +1,52 @@
+# resnet-book: `make book` builds the site into _build/html, `make test` builds (cached) and tests.
+# Everything runs offline from the registries' packages; CPU only by default (profile "quick").
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JB := $(VENV)/bin/jupyter-book
+# The CPU budget profile for executing chapters, unless the caller exported one.
+export RESNET_BOOK_PROFILE ?= quick
+
+.PHONY: book test venv vendor serve clean clean-cache
+.DEFAULT_GOAL := book
+
+# Python environment: created when missing, re-synced when requirements/pyproject change.
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+venv: $(VENV)/.installed
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+_vendor/.stamp: node_modules/.package-lock.json scripts/vendor_assets.py $(wildcard scripts/assets/*)
+	$(PY) scripts/vendor_assets.py
+	touch $@
+
+vendor: venv _vendor/.stamp
+
+# -W: any Sphinx warning (including a failing notebook cell) fails the build;
+# --keep-going reports all of them first. The log is kept for tests/test_book.py.
+book: venv vendor
+	@echo "Building with RESNET_BOOK_PROFILE=$$RESNET_BOOK_PROFILE"
+	mkdir -p _build
+	$(JB) build . -W --keep-going 2>&1 | tee _build/build.log
+
+test: book
+	$(PY) -m pytest -q
+
+serve:
+	$(PY) -m http.server -d _build/html 8000
+
+clean:
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees _vendor
+
+clean-cache: clean
+	rm -rf _build/.jupyter_cache

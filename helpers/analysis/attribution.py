@@ -1,0 +1,295 @@
+"""Attribution maps with Captum, and the sanity check that tells you whether to trust them.
+
+* Integrated Gradients (Sundararajan, Taly, Yan 2017): integrate the input gradient along a straight
+  path from a baseline (a black image) to the input; attributions sum to f(x) - f(baseline).
+* Grad-CAM (Selvaraju et al. 2017): weight the channels of a late feature map by their average
+  gradient, sum, ReLU, and upsample to the input size.
+* Sanity check (Adebayo et al. 2018, "Sanity checks for saliency maps"): re-initialise the weights
+  of the trained network, from the output layer backwards ("cascading") or all at once, and compare
+  the maps with the originals by rank correlation. A map that barely changes when the weights are
+  random cannot be explaining what the network learned.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable, Iterator, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+__all__ = [
+    "integrated_gradients",
+    "grad_cam",
+    "default_cam_layer",
+    "randomization_steps",
+    "randomized_copy",
+    "rank_correlation",
+    "sanity_check",
+    "plot_attributions",
+    "plot_sanity_check",
+]
+
+
+def _module_name(model: nn.Module, module: nn.Module) -> str:
+    for name, m in model.named_modules():
+        if m is module:
+            return name
+    raise ValueError("the layer is not a submodule of this model")
+
+
+def default_cam_layer(model: nn.Module) -> nn.Module:
+    """The last block of the last stage (``helpers.models.residual_blocks(model)[-1]``): a late, 8x8 map on CIFAR."""
+    from helpers.models import residual_blocks
+
+    blocks = residual_blocks(model)
+    if not blocks:
+        raise ValueError("model has no blocks; pass `layer=` explicitly")
+    return blocks[-1]
+
+
+def integrated_gradients(
+    model: nn.Module,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    baseline: torch.Tensor | None = None,
+    n_steps: int = 32,
+    internal_batch_size: int | None = 64,
+) -> torch.Tensor:
+    """Integrated Gradients attributions, same shape as ``images`` (Sundararajan et al. 2017).
+
+    The default baseline is all zeros in normalised space (the dataset's mean image colour).
+    """
+    from captum.attr import IntegratedGradients
+
+    was_training = model.training
+    model.eval()
+    try:
+        ig = IntegratedGradients(model)
+        attributions = ig.attribute(
+            images,
+            baselines=baseline if baseline is not None else torch.zeros_like(images),
+            target=targets,
+            n_steps=n_steps,
+            internal_batch_size=internal_batch_size,
+        )
+    finally:
+        model.train(was_training)
+    return attributions.detach()
+
+
+def grad_cam(
+    model: nn.Module,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    layer: nn.Module | None = None,
+) -> torch.Tensor:
+    """Grad-CAM heat maps (B, 1, H, W) upsampled to the input size (Selvaraju et al. 2017)."""
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    layer = layer if layer is not None else default_cam_layer(model)
+    was_training = model.training
+    model.eval()
+    try:
+        cam = LayerGradCam(model, layer).attribute(images, target=targets, relu_attributions=True)
+        cam = LayerAttribution.interpolate(cam, tuple(images.shape[-2:]), interpolate_mode="bilinear")
+    finally:
+        model.train(was_training)
+    return cam.detach()
+
+
+def _reinit(modules: Sequence[nn.Module], seed: int) -> None:
+    """Re-draw the parameters of ``modules`` (and their children), deterministically for a seed.
+
+    Convolutions and linear layers get PyTorch's default initialiser; batch-norm layers get random
+    affine parameters (as in Adebayo et al.) but keep their running statistics, so the randomised
+    net still sees roughly normalised activations.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for top in modules:
+            for m in top.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    if m.affine:
+                        nn.init.normal_(m.weight, 1.0, 0.5)
+                        nn.init.normal_(m.bias, 0.0, 0.5)
+                elif hasattr(m, "reset_parameters") and any(True for _ in m.parameters(recurse=False)):
+                    m.reset_parameters()
+
+
+def _top_level_units(model: nn.Module) -> list[tuple[str, list[nn.Module]]]:
+    """Units from output to input: the head (parameters after the blocks), each block, the stem."""
+    from helpers.models import residual_blocks
+
+    blocks = residual_blocks(model)
+    block_ids = {id(b) for b in blocks}
+    inside_blocks = {id(p) for b in blocks for p in b.parameters()}
+    # Modules with parameters outside the blocks belong to the stem (defined before the first
+    # block) or to the head (after it).
+    stem: list[nn.Module] = []
+    head: list[nn.Module] = []
+    seen_block = False
+    for _, m in model.named_modules():
+        if id(m) in block_ids:
+            seen_block = True
+            continue
+        if any(id(p) not in inside_blocks for p in m.parameters(recurse=False)):
+            (head if seen_block else stem).append(m)
+    units: list[tuple[str, list[nn.Module]]] = []
+    if head:
+        units.append(("head", head))
+    for i in reversed(range(len(blocks))):
+        units.append((f"block {i + 1}", [blocks[i]]))
+    if stem:
+        units.append(("stem", stem))
+    return units
+
+
+def randomization_steps(model: nn.Module, *, seed: int = 0) -> Iterator[tuple[str, nn.Module]]:
+    """Cascading randomisation (Adebayo et al. 2018): yield progressively randomised copies.
+
+    The first copy has its head (fully connected layer) re-initialised, the next also the last
+    block, and so on down to the stem, after which every weight is random. The original model is
+    not modified. Yields ``(label, model_copy)`` where label names the unit randomised last.
+    """
+    work = copy.deepcopy(model).eval()
+    units = _top_level_units(work)
+    for k, (label, unit) in enumerate(units):
+        _reinit(unit, seed + k)
+        yield f"up to {label}", copy.deepcopy(work)
+
+
+def randomized_copy(model: nn.Module, *, seed: int = 0) -> nn.Module:
+    """A copy of ``model`` with every parameter re-initialised at once (whole-model randomisation)."""
+    work = copy.deepcopy(model).eval()
+    _reinit([work], seed)
+    return work
+
+
+def _ranks(x: torch.Tensor) -> torch.Tensor:
+    """Ranks 0..n-1 of each row (ties broken by order; continuous maps rarely tie)."""
+    order = x.argsort(dim=1)
+    ranks = torch.empty_like(order, dtype=torch.float64)
+    ranks.scatter_(1, order, torch.arange(x.shape[1], dtype=torch.float64).expand_as(order).contiguous())
+    return ranks
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor, *, absolute: bool = True) -> torch.Tensor:
+    """Spearman rank correlation between two batches of maps, one value per image.
+
+    Maps are summed over channels first (attribution per pixel); ``absolute=True`` compares
+    magnitudes, as Adebayo et al. do for their main figures.
+    """
+    if a.shape != b.shape:
+        raise ValueError(f"maps must have the same shape; got {tuple(a.shape)} and {tuple(b.shape)}")
+    a = a.detach().double().sum(dim=1).flatten(1)
+    b = b.detach().double().sum(dim=1).flatten(1)
+    if absolute:
+        a, b = a.abs(), b.abs()
+    ra, rb = _ranks(a), _ranks(b)
+    ra = ra - ra.mean(dim=1, keepdim=True)
+    rb = rb - rb.mean(dim=1, keepdim=True)
+    return (ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1)).clamp_min(1e-12)
+
+
+def sanity_check(
+    model: nn.Module,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    method: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
+    *,
+    seed: int = 0,
+    max_steps: int | None = None,
+) -> list[dict]:
+    """Cascading-randomisation sanity check for an attribution ``method(model, images, targets)``.
+
+    Returns one row per step: ``{"step": label, "rank_corr": mean Spearman correlation of |map|
+    with the trained model's map, "rank_corr_per_image": tensor}``; the first row is the trained
+    model itself (correlation 1). Reuse ``grad_cam`` with a layer on the copy via
+    ``lambda m, x, y: grad_cam(m, x, y)`` (the default layer is looked up on each copy).
+    """
+    reference = method(model, images, targets)
+    rows = [{"step": "trained", "rank_corr": 1.0, "rank_corr_per_image": torch.ones(images.shape[0])}]
+    for k, (label, randomised) in enumerate(randomization_steps(model, seed=seed)):
+        if max_steps is not None and k >= max_steps:
+            break
+        maps = method(randomised, images, targets)
+        corr = rank_correlation(reference, maps)
+        rows.append({"step": label, "rank_corr": float(corr.mean()), "rank_corr_per_image": corr})
+    return rows
+
+
+def _to_display(image: torch.Tensor) -> torch.Tensor:
+    """(C, H, W) normalised image -> (H, W[, 3]) in [0, 1] for imshow."""
+    img = image.detach().float().cpu()
+    img = (img - img.min()) / (img.max() - img.min()).clamp_min(1e-8)
+    return img[0] if img.shape[0] == 1 else img.permute(1, 2, 0)
+
+
+def _map_display(attr: torch.Tensor) -> torch.Tensor:
+    """(C, H, W) attribution -> (H, W) magnitude scaled to [0, 1] (99th percentile clip)."""
+    m = attr.detach().float().cpu().abs().sum(0)
+    hi = torch.quantile(m.flatten(), 0.99).clamp_min(1e-12)
+    return (m / hi).clamp(0, 1)
+
+
+def plot_attributions(
+    images: torch.Tensor,
+    maps: dict[str, torch.Tensor],
+    *,
+    titles: Sequence[str] | None = None,
+    provenance: str | None = None,
+    cmap: str = "inferno",
+) -> plt.Figure:
+    """A grid: one column per image, first row the images, then one row per attribution map."""
+    n = images.shape[0]
+    rows = 1 + len(maps)
+    fig, axes = plt.subplots(rows, n, figsize=(1.35 * n + 1.2, 1.4 * rows), squeeze=False)
+    for j in range(n):
+        axes[0, j].imshow(_to_display(images[j]), cmap="gray" if images.shape[1] == 1 else None)
+        if titles is not None:
+            axes[0, j].set_title(titles[j], fontsize=7)
+        for i, attr in enumerate(maps.values(), start=1):
+            axes[i, j].imshow(_map_display(attr[j]), cmap=cmap, vmin=0, vmax=1)
+    for i, name in enumerate(["input", *maps.keys()]):
+        axes[i, 0].set_ylabel(name, fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    if provenance:
+        fig.text(0.01, 0.003, provenance, fontsize=7, color="0.45", ha="left", va="bottom")
+        fig.subplots_adjust(bottom=0.9 / (1.4 * rows) + 0.02)
+    return fig
+
+
+def plot_sanity_check(
+    results: dict[str, list[dict]],
+    *,
+    title: str | None = "Cascading randomisation (Adebayo et al. 2018)",
+    provenance: str | None = None,
+) -> plt.Figure:
+    """Rank correlation with the trained model's maps as more layers are randomised, per method."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    for k, (name, rows) in enumerate(results.items()):
+        ax.plot(range(len(rows)), [r["rank_corr"] for r in rows], "-o", ms=4, color=f"C{k}", label=name)
+    labels = [r["step"] for r in next(iter(results.values()))]
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(range(0, len(labels), step))
+    ax.set_xticklabels(labels[::step], rotation=35, ha="right", fontsize=7)
+    ax.set_ylabel("Spearman rank corr. with\ntrained model's map")
+    ax.set_xlabel("randomised from the output down to ...")
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_ylim(-0.2, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    if provenance:
+        fig.text(0.01, 0.005, provenance, fontsize=7, color="0.45", ha="left", va="bottom")
+        fig.subplots_adjust(bottom=0.33)
+    return fig

@@ -1,0 +1,209 @@
+"""Per-layer and per-block gradient norms, and activation statistics, for any ``nn.Module``.
+
+Used in chapter 2 (vanishing/exploding gradients in deep plain stacks) and chapter 3 (plain vs
+residual networks, with ``probes=helpers.models.residual_blocks(model)``).
+
+Three things can be measured at each probed module:
+
+* ``"weight"``: L2 norm of the gradient of the loss w.r.t. the module's weight tensors
+  (parameters with 2 or more dimensions: Linear and Conv weights, not biases or BN scales);
+* ``"params"``: the same over all of its parameters;
+* ``"output"``: L2 norm of the gradient w.r.t. the module's OUTPUT, ``dL/dx_l`` -- the quantity
+  in the chain rule (Bengio et al. 1994) and in He et al. (2016b, eq. 5) for residual units.
+
+Gradients are taken with ``torch.autograd.grad``, so ``.grad`` fields of the model are untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = [
+    "MODES",
+    "GradientProfile",
+    "default_probes",
+    "resolve_probes",
+    "gradient_norms",
+    "activation_stds",
+    "plot_gradient_profile",
+]
+
+MODES = ("weight", "params", "output")
+Probes = Sequence[nn.Module] | Mapping[str, nn.Module] | None
+
+
+@dataclass
+class GradientProfile:
+    """Gradient norms at the probed modules, ordered input -> output."""
+
+    names: list[str]
+    norms: list[float]
+    mode: str
+    loss: float
+
+    def __len__(self) -> int:
+        return len(self.norms)
+
+    def first_to_last(self) -> float:
+        """Ratio of the first probe's norm to the last one's (<< 1: vanishing, >> 1: exploding)."""
+        return self.norms[0] / self.norms[-1] if self.norms[-1] else math.inf
+
+
+def default_probes(model: nn.Module) -> dict[str, nn.Module]:
+    """Every Linear and Conv layer of ``model`` in registration order, by qualified name."""
+    kinds = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+    return {name: m for name, m in model.named_modules() if isinstance(m, kinds)}
+
+
+def resolve_probes(model: nn.Module, probes: Probes = None) -> dict[str, nn.Module]:
+    """Turn ``None`` | a list of modules | a name->module mapping into an ordered name->module dict."""
+    if probes is None:
+        found = default_probes(model)
+    elif isinstance(probes, Mapping):
+        found = dict(probes)
+    else:
+        names = {id(m): n for n, m in model.named_modules()}
+        found = {}
+        for i, m in enumerate(probes):
+            if id(m) not in names:
+                raise ValueError(f"probe #{i} ({type(m).__name__}) is not a submodule of the model")
+            found[names[id(m)] or "<model>"] = m
+    if not found:
+        raise ValueError("no modules to probe: pass probes=[...] (e.g. residual_blocks(model))")
+    return found
+
+
+def _split_batch(batch) -> tuple[torch.Tensor, torch.Tensor | None]:
+    if isinstance(batch, (tuple, list)):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    return batch, None
+
+
+def gradient_norms(
+    model: nn.Module,
+    inputs: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+    targets: torch.Tensor | None = None,
+    *,
+    probes: Probes = None,
+    mode: str = "weight",
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    train_mode: bool = True,
+) -> GradientProfile:
+    """Norm of the loss gradient at each probe for one batch.
+
+    ``inputs`` may be a tensor (then pass ``targets``) or an ``(x, y)`` pair. ``loss_fn`` defaults
+    to cross-entropy. ``train_mode=True`` runs the forward pass in training mode (batch
+    statistics in BN, as during training) and restores the model's mode afterwards.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    x, y = _split_batch(inputs)
+    y = targets if targets is not None else y
+    if y is None:
+        raise ValueError("gradient_norms needs targets: pass targets=... or inputs=(x, y)")
+    found = resolve_probes(model, probes)
+    names = list(found)
+    loss_fn = loss_fn or F.cross_entropy
+
+    outputs: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+    handles = []
+    if mode == "output":
+        for name, m in found.items():
+            handles.append(m.register_forward_hook(lambda _m, _i, out, n=name: outputs[n].append(out)))
+    was_training = model.training
+    model.train(train_mode)
+    try:
+        loss = loss_fn(model(x), y)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+
+    if mode == "output":
+        groups = []
+        for n in names:
+            if not outputs[n]:
+                raise ValueError(f"probe {n!r} was not called in the forward pass")
+            groups.append([t for t in outputs[n] if t.requires_grad])
+    else:
+        groups = [
+            [p for p in found[n].parameters() if p.requires_grad and (mode == "params" or p.dim() >= 2)]
+            for n in names
+        ]
+    flat = [t for g in groups for t in g]
+    grads = torch.autograd.grad(loss, flat, allow_unused=True) if flat else []
+    norms, k = [], 0
+    for g in groups:
+        sq = 0.0
+        for grad in grads[k : k + len(g)]:
+            if grad is not None:
+                sq += grad.detach().double().pow(2).sum().item()
+        k += len(g)
+        norms.append(math.sqrt(sq) if g else float("nan"))
+    return GradientProfile(names, norms, mode, loss.item())
+
+
+@torch.no_grad()
+def activation_stds(
+    model: nn.Module, x: torch.Tensor, *, probes: Probes = None, train_mode: bool = True
+) -> dict[str, float]:
+    """Standard deviation of each probe's output over a batch (forward signal propagation)."""
+    found = resolve_probes(model, probes)
+    stds: dict[str, float] = {}
+    handles = [
+        m.register_forward_hook(lambda _m, _i, out, n=name: stds.__setitem__(n, out.float().std().item()))
+        for name, m in found.items()
+    ]
+    was_training = model.training
+    model.train(train_mode)
+    try:
+        model(x)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return {n: stds.get(n, float("nan")) for n in found}
+
+
+def plot_gradient_profile(
+    profiles: Mapping[str, GradientProfile],
+    ax=None,
+    *,
+    title: str | None = None,
+    provenance: str | None = None,
+    logy: bool = True,
+    xlabel: str = "layer (input → output)",
+    styles: Mapping[str, dict] | None = None,
+):
+    """Plot norm vs probe index for several profiles; returns the axes.
+
+    ``styles`` maps a label to extra ``ax.plot`` keyword arguments (colour, line style).
+    A non-finite or zero norm is left out of a log plot rather than failing.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.8))
+    ylabel = {"weight": "‖∂L/∂W‖", "params": "‖∂L/∂θ‖", "output": "‖∂L/∂x‖"}
+    for label, prof in profiles.items():
+        xs = range(1, len(prof) + 1)
+        ys = [v if math.isfinite(v) and (v > 0 or not logy) else float("nan") for v in prof.norms]
+        ax.plot(xs, ys, label=label, **(styles or {}).get(label, {}))
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel[next(iter(profiles.values())).mode] if profiles else "gradient norm")
+    if title:
+        ax.set_title(title)
+    if profiles:
+        ax.legend(fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    if provenance:
+        ax.figure.text(0.01, 0.005, provenance, fontsize=7, color="0.4", ha="left", va="bottom")
+    return ax

@@ -1,0 +1,194 @@
+"""Figures and tables for the "ResNet on ImageNet" and "Related work" chapters.
+
+Every function here draws QUOTED paper numbers (from :mod:`helpers.paper_results`) and/or numbers
+COMPUTED by the caller, and labels which is which: quoted values carry their citation in the
+caption, computed ones a provenance line.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+
+from helpers import paper_results as pr
+
+QUOTED_STYLE = dict(marker="o", linestyle="-")
+FAMILY_COLORS = {"resnet": "tab:blue", "plain": "tab:gray", "vgg": "tab:red", "alexnet": "tab:purple",
+                 "googlenet": "tab:green", "densenet": "tab:brown"}
+
+
+# ------------------------------------------------------------------------------------- tables
+@dataclass
+class Table:
+    """A small table that renders as HTML in notebooks and on the website (and as markdown text).
+
+    ``columns`` maps a row key to its header; ``formats`` maps a key to a function giving the cell
+    text (default ``str``; ``None`` cells print as an em dash).
+    """
+
+    rows: Sequence[Mapping[str, object]]
+    columns: Mapping[str, str]
+    formats: Mapping[str, Callable[[object], str]] | None = None
+    caption: str | None = None
+
+    def _cells(self) -> list[list[str]]:
+        fmt = self.formats or {}
+        return [[("—" if r.get(k) is None else fmt.get(k, str)(r.get(k))) for k in self.columns]
+                for r in self.rows]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.columns.values())
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                       for row in self._cells())
+        cap = (f'<caption style="caption-side: bottom; font-size: 0.8em; color: #666">'
+               f"{html.escape(self.caption)}</caption>") if self.caption else ""
+        return f'<table class="table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+    def _repr_markdown_(self) -> str:
+        lines = ["| " + " | ".join(self.columns.values()) + " |",
+                 "|" + "---|" * len(self.columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in self._cells()]
+        if self.caption:
+            lines.append(f"\n{self.caption}")
+        return "\n".join(lines)
+
+
+def note(text: str, title: str = "Note", kind: str = "note"):
+    """An admonition box computed at run time (HTML, styled like the book's admonitions)."""
+    from IPython.display import HTML
+
+    if kind not in ("note", "warning", "important", "tip"):
+        raise ValueError(f"kind must be one of note, warning, important, tip; got {kind!r}")
+    return HTML(f'<div class="admonition {kind}"><p class="admonition-title">{html.escape(title)}'
+                f"</p><p>{html.escape(text)}</p></div>")
+
+
+def _caption(fig: plt.Figure, text: str) -> None:
+    fig.text(0.01, 0.005, text, fontsize=7, color="0.4", ha="left", va="bottom", wrap=True)
+    fig.subplots_adjust(bottom=0.2)
+
+
+# ------------------------------------------------------------------------------- ImageNet
+def plot_imagenet_depth(figsize: tuple[float, float] = (9.5, 3.6)) -> plt.Figure:
+    """(a) Table 2: plain vs residual at 18 and 34 layers. (b) Tables 3 and 4: error vs depth."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=figsize)
+    for residual, label, color in ((False, "plain", "tab:red"), (True, "ResNet (option A)", "tab:blue")):
+        rows = [r for r in pr.IMAGENET_TABLE2 if r.residual == residual]
+        a.plot([r.depth for r in rows], [r.top1 for r in rows], color=color, label=label, **QUOTED_STYLE)
+        for r in rows:
+            a.annotate(f"{r.top1:.2f}", (r.depth, r.top1), textcoords="offset points",
+                       xytext=(6, -3), fontsize=8, color=color)
+    a.set(xticks=[18, 34], xlim=(14, 40), xlabel="weighted layers", ylabel="top-1 error, % (10-crop)",
+          title="Table 2: deeper plain net is worse")
+    a.legend(fontsize=8)
+    for table, label, color in ((pr.IMAGENET_TABLE3, "Table 3 (10-crop)", "tab:blue"),
+                                (pr.IMAGENET_TABLE4, "Table 4 (single model, multi-scale)", "tab:green")):
+        rows = [r for r in table if r.residual and r.shortcut != "C" and r.shortcut != "A"]
+        b.plot([r.depth for r in rows], [r.top1 for r in rows], color=color, label=label, **QUOTED_STYLE)
+    b.set(xscale="log", xticks=[34, 50, 101, 152], xlabel="weighted layers (log scale)",
+          ylabel="top-1 error, %", title="Tables 3-4: deeper ResNets are better")
+    b.set_xticklabels(["34", "50", "101", "152"])
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    _caption(fig, "All errors quoted from He et al. (2016), ImageNet validation set; not measured here.")
+    return fig
+
+
+def plot_error_vs_gmacs(gmacs: Mapping[str, float], provenance: str,
+                        figsize: tuple[float, float] = (6.2, 4.0)) -> plt.Figure:
+    """Top-1 error (quoted, Tables 3 and 4) against GMACs computed from our models (``gmacs``)."""
+    fig, ax = plt.subplots(figsize=figsize)
+    for table, label, color in ((pr.IMAGENET_TABLE3, "Table 3 (10-crop)", "tab:blue"),
+                                (pr.IMAGENET_TABLE4, "Table 4 (single model)", "tab:green")):
+        rows = [r for r in table if r.residual and r.shortcut in ("A", "B") and r.name in gmacs
+                and not (r.depth == 34 and r.shortcut == "A" and table is pr.IMAGENET_TABLE3)]
+        xs = [gmacs[r.name] for r in rows]
+        ax.plot(xs, [r.top1 for r in rows], color=color, label=label, **QUOTED_STYLE)
+        if table is pr.IMAGENET_TABLE3:
+            for r, x in zip(rows, xs):
+                ax.annotate(r.model.split()[0], (x, r.top1), textcoords="offset points",
+                            xytext=(5, 4), fontsize=8)
+    ax.set(xlabel="GMACs per 224×224 image (computed from helpers.models)",
+           ylabel="top-1 error, % (quoted)", title="Error against compute")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _caption(fig, f"Errors quoted from He et al. (2016). GMACs computed: {provenance}")
+    return fig
+
+
+# ------------------------------------------------------------------------------- related work
+def plot_timeline(figsize: tuple[float, float] = (9.5, 3.4)) -> plt.Figure:
+    """The related architectures by publication year, with ILSVRC top-5 test errors where there is one."""
+    fig, ax = plt.subplots(figsize=figsize)
+    per_year: dict[int, int] = {}
+    for arch in pr.ARCHITECTURES:
+        level = per_year.get(arch.year, 0)
+        per_year[arch.year] = level + 1
+        winner = arch.ilsvrc is not None and arch.ilsvrc.startswith("1st")
+        color = "tab:orange" if winner else ("tab:blue" if arch.ilsvrc else "0.35")
+        ax.plot(arch.year, 0, "o", color=color, markersize=8, zorder=3)
+        label = arch.name
+        if arch.ilsvrc_top5_test is not None:
+            label += f"\nILSVRC {arch.ilsvrc_year}: {arch.ilsvrc_top5_test}% top-5"
+        y = 0.35 + 0.55 * level
+        ax.annotate(label, (arch.year, 0), xytext=(arch.year, y), ha="center", fontsize=8,
+                    arrowprops=dict(arrowstyle="-", color="0.7"), color=color)
+    ax.axhline(0, color="0.3", lw=1)
+    years = range(min(per_year) - 1, max(per_year) + 2)
+    ax.set(xticks=list(years), ylim=(-0.3, 0.55 * max(per_year.values()) + 0.8), yticks=[])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("Publication year (peer-reviewed venue); orange: ILSVRC classification winner")
+    fig.tight_layout()
+    _caption(fig, "Years, venues and ILSVRC results quoted from the cited papers (helpers.paper_results).")
+    return fig
+
+
+def plot_cost_scatter(rows: Sequence[Mapping[str, object]], provenance: str,
+                      figsize: tuple[float, float] = (10, 3.9)) -> plt.Figure:
+    """(a) parameters against GMACs, both computed; (b) ILSVRC winning top-5 error by year, quoted.
+
+    ``rows`` are :func:`helpers.analysis.latency.model_cost_table` rows (keys name, params, gmacs).
+    """
+    fig, (a, b) = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1.25, 1]})
+    for row in rows:
+        color = next((c for prefix, c in FAMILY_COLORS.items() if str(row["name"]).startswith(prefix)),
+                     "0.3")
+        a.scatter(row["gmacs"], row["params"] / 1e6, color=color, s=40, zorder=3)
+        a.annotate(str(row["name"]), (row["gmacs"], row["params"] / 1e6), textcoords="offset points",
+                   xytext=(4, 3), fontsize=8)
+    a.set(xscale="log", yscale="log", xlabel="GMACs per 224×224 image", ylabel="parameters (millions)",
+          title="Cost of our implementations (computed)")
+    entries = [x for x in pr.ARCHITECTURES if x.ilsvrc_top5_test is not None]
+    b.plot([x.ilsvrc_year for x in entries], [x.ilsvrc_top5_test for x in entries], "o-", color="0.4")
+    for x in entries:
+        b.annotate(f"{x.name.split(' ')[0]}\n{x.ilsvrc_top5_test}%", (x.ilsvrc_year, x.ilsvrc_top5_test),
+                   textcoords="offset points", xytext=(6, 2), fontsize=8)
+    b.set(xlabel="ILSVRC year", ylabel="top-5 test error, % (quoted)", xlim=(2011.5, 2018.5),
+          title="Competition entries (mostly ensembles)")
+    fig.tight_layout()
+    _caption(fig, f"Left computed: {provenance}. Right quoted from the cited papers.")
+    return fig
+
+
+def plot_photos_topk(images: Sequence, predictions: Sequence[Sequence[tuple[str, float]]],
+                     titles: Sequence[str], provenance: str) -> plt.Figure:
+    """Each photo above a bar chart of its top-k classes and probabilities."""
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 5.0), gridspec_kw={"height_ratios": [1.2, 1]})
+    for j in range(n):
+        axes[0, j].imshow(images[j])
+        axes[0, j].set_title(titles[j], fontsize=9)
+        axes[0, j].axis("off")
+        names = [name[:18] for name, _ in predictions[j]][::-1]
+        probs = [p for _, p in predictions[j]][::-1]
+        axes[1, j].barh(names, probs, color="tab:blue")
+        axes[1, j].set_xlim(0, 1)
+        axes[1, j].tick_params(labelsize=7)
+        axes[1, j].set_xlabel("probability", fontsize=8)
+    fig.tight_layout()
+    _caption(fig, provenance)
+    return fig

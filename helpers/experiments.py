@@ -1,0 +1,167 @@
+"""Trained models shared across chapters, cached on disk so the book trains each net once.
+
+``train_cached("plain56")`` builds the net for the active profile's dataset, trains it with the
+profile's TrainConfig on ``profile.load("train")`` and records the TEST error curve
+(``profile.load("test")``) as ``val_error`` every epoch — the paper's Fig. 6 plots test error, and
+nothing is tuned on it. The result is keyed by a hash of everything that changes it.
+
+Cache directory: ``$RESNET_BOOK_CACHE``, else ``<repo>/_build/model_cache`` inside a checkout,
+else ``~/.cache/resnet-book``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .profiles import Profile, get_profile
+from .train import History, fit
+from .train.loop import resolve_device
+
+__all__ = ["train_cached", "degradation_runs", "cache_dir", "cache_key"]
+
+CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """Where trained models are cached (see module docstring)."""
+    if os.environ.get("RESNET_BOOK_CACHE"):
+        return Path(os.environ["RESNET_BOOK_CACHE"]).expanduser()
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "_toc.yml").exists() or (repo / "pyproject.toml").exists() and (repo / ".git").exists():
+        return repo / "_build" / "model_cache"
+    return Path.home() / ".cache" / "resnet-book"
+
+
+def _model_kwargs(model_name: str, profile: Profile, model_kwargs: dict[str, Any]) -> dict[str, Any]:
+    from .data import DATASETS
+    from .models import get_entry
+
+    info = DATASETS[profile.dataset]
+    accepted = get_entry(model_name).kwargs
+    kwargs = {"num_classes": len(info.classes), "in_channels": info.shape[0]}
+    if "width" in accepted:
+        kwargs["width"] = profile.width
+    kwargs.update(model_kwargs)
+    return kwargs
+
+
+def cache_key(model_name: str, kwargs: dict[str, Any], profile: Profile, seed: int) -> str:
+    """Hash of everything that affects the trained weights and history."""
+    config = profile.train_config(seed=seed).to_dict()
+    from .train import TrainConfig
+
+    for k in TrainConfig.COSMETIC:
+        if k not in ("eval_every", "log_every"):  # these change the recorded history
+            config.pop(k, None)
+    payload = {
+        "format": CACHE_FORMAT, "model": model_name, "kwargs": kwargs, "config": config,
+        "profile": profile.name, "dataset": profile.dataset, "train_subset": profile.train_subset,
+        "test_subset": profile.test_subset, "val_size": profile.val_size, "seed": seed,
+    }
+    blob = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _load_entry(entry: Path, model: nn.Module) -> History:
+    meta = json.loads((entry / "meta.json").read_text())
+    weights = entry / "model.pt"
+    if _sha256(weights) != meta["sha256"]:
+        raise ValueError("model.pt checksum mismatch")
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    return History.load(entry / "history.json")
+
+
+def train_cached(
+    model_name: str,
+    profile: Profile | str | None = None,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    retrain: bool = False,
+    **model_kwargs: Any,
+) -> tuple[nn.Module, History]:
+    """Train ``create_model(model_name, ...)`` under ``profile`` once; later calls load it.
+
+    Returns the model (in eval mode, on the profile's device) and its History, whose
+    ``from_cache`` says whether it was loaded. A corrupt cache entry is retrained with a warning.
+    """
+    from .models import create_model
+
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    kwargs = _model_kwargs(model_name, prof, model_kwargs)
+    key = cache_key(model_name, kwargs, prof, seed)
+    entry = cache_dir() / f"{model_name}-{prof.name}-s{seed}-{key}"
+    device = resolve_device(prof.device)
+
+    torch.manual_seed(seed)  # the weight initialisation depends on the seed too
+    model = create_model(model_name, **kwargs)
+    if entry.exists() and not retrain:
+        try:
+            history = _load_entry(entry, model)
+            history.from_cache = True
+            return model.to(device).eval(), history
+        except Exception as e:  # any damage: never trust it, train again
+            warnings.warn(f"cache entry {entry} is corrupt ({type(e).__name__}: {e}); retraining", RuntimeWarning,
+                          stacklevel=2)
+            torch.manual_seed(seed)
+            model = create_model(model_name, **kwargs)
+
+    config = prof.train_config(seed=seed, progress=progress)
+    train, test = prof.load("train"), prof.load("test")
+    t0 = time.perf_counter()
+    history = fit(model, train, config, val=test)
+    history.meta.update({"model": model_name, "model_kwargs": kwargs, "profile": prof.name, "seed": seed,
+                         "val_split": "test", "fit_seconds": time.perf_counter() - t0})
+    _store(entry, model, history, config)
+    history.from_cache = False
+    return model.eval(), history
+
+
+def _store(entry: Path, model: nn.Module, history: History, config) -> None:
+    tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save(state, tmp / "model.pt")
+    history.save(tmp / "history.json")
+    (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
+    (tmp / "meta.json").write_text(json.dumps({"sha256": _sha256(tmp / "model.pt"), "format": CACHE_FORMAT}))
+    shutil.rmtree(entry, ignore_errors=True)
+    os.replace(tmp, entry)
+
+
+def degradation_runs(profile: Profile | str | None = None, seeds: tuple[int, ...] = (0,),
+                     progress: bool = True) -> dict[str, History]:
+    """Plain and residual nets at every depth of ``profile.depths`` (the paper's Fig. 6).
+
+    Keys: "plain-20", "resnet-56", ... (with several seeds: "plain-20 (seed 1)")."""
+    from .models import list_models
+
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    names = set(list_models())
+    runs: dict[str, History] = {}
+    for depth in prof.depths:
+        for kind in ("plain", "resnet"):
+            for seed in seeds:
+                alias = f"{kind}{depth}"  # same cache entry as train_cached("plain56") in a chapter
+                if alias in names:
+                    _, h = train_cached(alias, prof, seed=seed, progress=progress)
+                else:
+                    _, h = train_cached(f"{kind}_cifar", prof, seed=seed, progress=progress, depth=depth)
+                label = f"{kind}-{depth}" if len(seeds) == 1 else f"{kind}-{depth} (seed {seed})"
+                runs[label] = h
+    return runs

@@ -1,0 +1,115 @@
+"""Compute budgets: how big the experiments are, from a CI smoke test to the paper's recipe.
+
+``smoke``  tests: seconds.
+``quick``  the book build on 2 CPU cores: Fashion-MNIST subsets, narrow nets, < ~60 s per run.
+``gpu``    Colab (e.g. a T4): CIFAR-10, shortened schedule, minutes per model.
+``paper``  He et al. (2016), Sec. 4.2: CIFAR-10, 45k/5k split, 64k iterations at batch 128,
+           lr 0.1 divided by 10 at 32k and 48k, weight decay 1e-4, momentum 0.9, per-pixel mean.
+Chosen by ``$RESNET_BOOK_PROFILE``, else ``gpu`` when CUDA is present, else ``quick``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import torch
+
+from .data import Dataset, load_dataset
+from .train import TrainConfig
+
+__all__ = ["Profile", "PROFILES", "get_profile", "profile_table"]
+
+ENV_VAR = "RESNET_BOOK_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A compute budget. ``depths`` = (shallow, deep) for the degradation experiment (Fig. 6)."""
+
+    name: str
+    dataset: str  # "fashion-mnist" | "cifar10"
+    train_subset: int | None  # training images (class-balanced subset); None = whole split
+    test_subset: int | None  # test images; None = the whole test set
+    width: int  # base channels of CIFAR-family nets (paper: 16)
+    depths: tuple[int, ...]  # e.g. (20, 56)
+    epochs: int | None  # passes over the training subset (None when `iterations` is set)
+    batch_size: int
+    lr: float
+    device: str | None = None  # None = CUDA if present, else CPU
+    iterations: int | None = None  # paper: 64_000
+    milestones: tuple[float, ...] = (0.5, 0.75)  # fractions of training, or iteration numbers
+    warmup_iters: int = 0
+    warmup_lr: float | None = None
+    weight_decay: float = 1e-4
+    val_size: int = 5000  # training images held out as "val" (the paper's 45k/5k split)
+    normalize: str = "channel"
+    num_threads: int | None = None  # CPU threads for training (None = torch's default)
+    amp: bool = True
+    channels_last: bool = False
+    seeds: tuple[int, ...] = (0,)  # seeds chapters average over
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def train_config(self, **overrides: Any) -> "TrainConfig":
+        """The TrainConfig of this profile, with ``overrides`` applied (e.g. seed=1, lr=0.05)."""
+        cfg = dict(
+            epochs=self.epochs, iterations=self.iterations, batch_size=self.batch_size, lr=self.lr,
+            milestones=self.milestones, warmup_iters=self.warmup_iters, warmup_lr=self.warmup_lr,
+            weight_decay=self.weight_decay, normalize=self.normalize, device=self.device,
+            num_threads=self.num_threads, amp=self.amp, channels_last=self.channels_last,
+        )
+        cfg.update(overrides)
+        return TrainConfig(**cfg)
+
+    def load(self, split: str, *, seed: int = 0, **kwargs: Any) -> Dataset:
+        """Load ``split`` ("train" | "val" | "test") of this profile's dataset and subset."""
+        subset = {"train": self.train_subset, "test": self.test_subset}.get(split)
+        kwargs.setdefault("val_size", self.val_size)
+        return load_dataset(self.dataset, split, subset=subset, seed=seed, **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **changes: Any) -> "Profile":
+        return replace(self, **changes)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", dataset="fashion-mnist", train_subset=500, test_subset=500, width=4,
+        depths=(8, 14), epochs=1, batch_size=64, lr=0.05, num_threads=1,
+    ),
+    "quick": Profile(
+        name="quick", dataset="fashion-mnist", train_subset=4000, test_subset=2000, width=8,
+        depths=(20, 56), epochs=4, batch_size=64, lr=0.1, warmup_iters=20, warmup_lr=None,
+        milestones=(0.75,), num_threads=2, seeds=(0, 1, 2),
+    ),
+    "gpu": Profile(
+        name="gpu", dataset="cifar10", train_subset=None, test_subset=None, width=16,
+        depths=(20, 56), epochs=30, batch_size=128, lr=0.1, warmup_iters=200, warmup_lr=0.01,
+        milestones=(0.5, 0.75), seeds=(0, 1, 2), channels_last=True,
+    ),
+    "paper": Profile(
+        name="paper", dataset="cifar10", train_subset=None, test_subset=None, width=16,
+        depths=(20, 56), epochs=None, iterations=64_000, batch_size=128, lr=0.1,
+        milestones=(32_000, 48_000), normalize="pixel", seeds=(0, 1, 2, 3, 4),
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Profile ``name``; else ``$RESNET_BOOK_PROFILE``; else "gpu" with CUDA, "quick" without."""
+    chosen = name or os.environ.get(ENV_VAR) or ("gpu" if torch.cuda.is_available() else "quick")
+    key = chosen.strip().lower()
+    if key not in PROFILES:
+        source = "" if name else f" (from ${ENV_VAR})" if os.environ.get(ENV_VAR) else ""
+        raise ValueError(f"unknown profile {chosen!r}{source}; valid profiles: {list(PROFILES)}")
+    return PROFILES[key]
+
+
+def profile_table() -> list[dict[str, Any]]:
+    """One row per profile (for the book's 'How to use' page)."""
+    keys = ("name", "dataset", "train_subset", "test_subset", "width", "depths", "epochs",
+            "iterations", "batch_size", "lr", "warmup_iters", "warmup_lr", "milestones")
+    return [{k: getattr(p, k) for k in keys} for p in PROFILES.values()]

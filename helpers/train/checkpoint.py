@@ -1,0 +1,71 @@
+"""Checkpoints that load with ``torch.load(weights_only=True)``: tensors and plain containers only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .config import TrainConfig
+
+__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "model_signature", "check_compatible"]
+
+FORMAT = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is unreadable or belongs to a different model/config."""
+
+
+def model_signature(model: nn.Module) -> dict[str, list[int]]:
+    """Parameter/buffer names and shapes: enough to tell two architectures apart."""
+    return {k: list(v.shape) for k, v in model.state_dict().items()}
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
+    """Write atomically (temp file + rename), so an interrupted save never corrupts the last good one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"format": FORMAT, **state}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    fresh = "delete the file or call fit(..., resume=False) to start fresh"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for truncated/garbled files
+        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(e).__name__}: {e}); {fresh}") from e
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {path} is not a helpers.train checkpoint (format {FORMAT}); {fresh}")
+    return state
+
+
+def check_compatible(path: str | Path, state: dict, model: nn.Module, config: TrainConfig) -> None:
+    """Raise CheckpointError naming what differs between the checkpoint and this run."""
+    problems = []
+    saved_sig, sig = state.get("model_signature", {}), model_signature(model)
+    if saved_sig != sig:
+        missing = sorted(set(saved_sig) - set(sig))[:3]
+        extra = sorted(set(sig) - set(saved_sig))[:3]
+        shapes = [k for k in sig if k in saved_sig and saved_sig[k] != sig[k]][:3]
+        problems.append(
+            f"model differs (checkpoint-only keys {missing}, new keys {extra}, shape changes {shapes})"
+        )
+    saved_cfg, cfg = state.get("config", {}), config.to_dict()
+    for key in cfg:
+        if key in TrainConfig.COSMETIC:
+            continue
+        if saved_cfg.get(key) != cfg[key]:
+            problems.append(f"config.{key}: checkpoint {saved_cfg.get(key)!r} vs now {cfg[key]!r}")
+    if state.get("dataset") is not None and "dataset_now" in state:
+        pass
+    if problems:
+        raise CheckpointError(
+            f"checkpoint {path} does not match this run: " + "; ".join(problems)
+            + ". Delete the file or call fit(..., resume=False) to start fresh."
+        )

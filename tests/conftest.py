@@ -1,0 +1,67 @@
+"""Shared fixtures: small datasets written in the ORIGINAL on-disk formats (IDX gz, CIFAR pickles)."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
+    """Write ``array`` (uint8) as an IDX file, the (Fashion-)MNIST format."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    opener = gzip.open if compress else open
+    with opener(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def make_fake_fmnist(root: Path, n_train: int = 600, n_test: int = 200, seed: int = 0) -> Path:
+    """Fashion-MNIST-format files; each image's top-left pixel encodes its index (mod 256)."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        rng.shuffle(labels)
+        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return root
+
+
+def make_fake_cifar(root: Path, per_batch: int = 100, n_test: int = 100, seed: int = 0) -> Path:
+    """CIFAR-10 python-format pickles (as in cifar-10-python.tar.gz) under root/cifar-10-batches-py."""
+    rng = np.random.default_rng(seed)
+    d = root / "cifar-10-batches-py"
+    d.mkdir(parents=True, exist_ok=True)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        n = n_test if name == "test_batch" else per_batch
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": [int(v) for v in rng.integers(0, 10, n)],
+            b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+            b"filenames": [f"img{i}.png".encode() for i in range(n)],
+        }
+        with open(d / name, "wb") as f:
+            pickle.dump(batch, f)
+    meta = {b"label_names": [c.encode() for c in ("airplane", "automobile", "bird", "cat", "deer",
+                                                     "dog", "frog", "horse", "ship", "truck")]}
+    with open(d / "batches.meta", "wb") as f:
+        pickle.dump(meta, f)
+    return root
+
+
+@pytest.fixture
+def fake_fmnist(tmp_path: Path) -> Path:
+    return make_fake_fmnist(tmp_path / "fmnist")
+
+
+@pytest.fixture
+def fake_cifar(tmp_path: Path) -> Path:
+    return make_fake_cifar(tmp_path / "cifar")
