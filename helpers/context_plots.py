@@ -80,7 +80,7 @@ def plot_imagenet_depth(figsize: tuple[float, float] = (9.5, 3.6)) -> plt.Figure
         a.plot([r.depth for r in rows], [r.top1 for r in rows], color=color, label=label, **QUOTED_STYLE)
         for r in rows:
             a.annotate(f"{r.top1:.2f}", (r.depth, r.top1), textcoords="offset points",
-                       xytext=(6, -3), fontsize=8, color=color)
+                       xytext=(8, 4 if not residual else -10), fontsize=8, color=color)
     a.set(xticks=[18, 34], xlim=(14, 40), xlabel="weighted layers", ylabel="top-1 error, % (10-crop)",
           title="Table 2: deeper plain net is worse")
     a.legend(fontsize=8)
@@ -88,9 +88,8 @@ def plot_imagenet_depth(figsize: tuple[float, float] = (9.5, 3.6)) -> plt.Figure
                                 (pr.IMAGENET_TABLE4, "Table 4 (single model, multi-scale)", "tab:green")):
         rows = [r for r in table if r.residual and r.shortcut != "C" and r.shortcut != "A"]
         b.plot([r.depth for r in rows], [r.top1 for r in rows], color=color, label=label, **QUOTED_STYLE)
-    b.set(xscale="log", xticks=[34, 50, 101, 152], xlabel="weighted layers (log scale)",
+    b.set(xticks=[34, 50, 101, 152], xlabel="weighted layers",
           ylabel="top-1 error, %", title="Tables 3-4: deeper ResNets are better")
-    b.set_xticklabels(["34", "50", "101", "152"])
     b.legend(fontsize=8)
     fig.tight_layout()
     _caption(fig, "All errors quoted from He et al. (2016), ImageNet validation set; not measured here.")
@@ -191,4 +190,32 @@ def plot_photos_topk(images: Sequence, predictions: Sequence[Sequence[tuple[str,
         axes[1, j].set_xlabel("probability", fontsize=8)
     fig.tight_layout()
     _caption(fig, provenance)
+    return fig
+
+
+def plot_attribution_overlay(images: Sequence, attributions, titles: Sequence[str], provenance: str,
+                             cmap: str = "inferno") -> plt.Figure:
+    """Photo, attribution magnitude, and the two overlaid, one row per image.
+
+    ``images`` are (H, W, 3) arrays in [0, 1]; ``attributions`` a (B, 3, H, W) tensor. The map is
+    the absolute attribution summed over colour channels, scaled to its 99th percentile.
+    """
+    n = len(images)
+    fig, axes = plt.subplots(n, 3, figsize=(7.5, 2.5 * n + 0.4), squeeze=False)
+    for i in range(n):
+        magnitude = attributions[i].detach().float().abs().sum(0)
+        magnitude = (magnitude / magnitude.flatten().quantile(0.99).clamp_min(1e-12)).clamp(0, 1)
+        axes[i, 0].imshow(images[i])
+        axes[i, 1].imshow(magnitude.cpu().numpy(), cmap=cmap, vmin=0, vmax=1)
+        axes[i, 2].imshow(images[i])
+        axes[i, 2].imshow(magnitude.cpu().numpy(), cmap=cmap, vmin=0, vmax=1, alpha=0.6)
+        axes[i, 0].set_ylabel(titles[i], fontsize=8)
+        for ax, title in zip(axes[i], ("photo", "|attribution|", "overlay")):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    _caption(fig, provenance)
+    fig.subplots_adjust(bottom=0.45 / (2.5 * n + 0.4) + 0.04)
     return fig

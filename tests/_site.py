@@ -30,7 +30,8 @@ def toc_files(toc: Path | None = None) -> list[str]:
     """Every ``file:`` entry of _toc.yml (root first), without suffix."""
     import yaml
 
-    data = yaml.safe_load((toc or ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    toc = toc or Path(os.environ.get("RESNET_BOOK_TOC", ROOT / "_toc.yml"))  # env: dev builds
+    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
     files = [data["root"]]
 
     def walk(node: object) -> None:
@@ -49,6 +50,5 @@ def toc_files(toc: Path | None = None) -> list[str]:
 
 def site_pages(site: Path) -> list[str]:
     """The pages the browser and link tests visit: every toc page plus Sphinx's own pages."""
-    toc = Path(os.environ.get("RESNET_BOOK_TOC", ROOT / "_toc.yml"))
-    pages = [f"{f}.html" for f in toc_files(toc)] + ["index.html", "genindex.html", "search.html"]
+    pages = [f"{f}.html" for f in toc_files()] + ["index.html", "genindex.html", "search.html"]
     return [p for p in pages if (site / p).exists() or p.startswith("chapters/")]

@@ -12,6 +12,12 @@ from helpers.models.blocks import BasicBlock
 
 torch.set_num_threads(1)
 
+
+def meta_model(name: str, **kwargs: object) -> nn.Module:
+    """Build on the meta device: shapes and counts without allocating or initialising weights."""
+    with torch.device("meta"):
+        return create_model(name, **kwargs)
+
 # Inputs small enough to keep the registry sweep quick; the giants get tiny images.
 TINY = {"resnet1202": 8, "preact_resnet1001": 8}
 IMAGENET_SIZE = {"alexnet": 64, "googlenet": 64, "densenet121": 32}
@@ -75,7 +81,7 @@ def test_each_relu_is_its_own_module() -> None:
     ("resnet20", 269_722), ("resnet110", 1_727_962), ("plain20", 269_722), ("plain110", 1_727_962),
 ])
 def test_cifar_parameter_counts_exact(name: str, expected: int) -> None:
-    assert count_parameters(create_model(name)) == expected
+    assert count_parameters(meta_model(name)) == expected
 
 
 @pytest.mark.parametrize("name, paper_millions", [
@@ -83,7 +89,7 @@ def test_cifar_parameter_counts_exact(name: str, expected: int) -> None:
     ("preact_resnet110", 1.7), ("preact_resnet164", 1.7), ("preact_resnet1001", 10.2),
 ])
 def test_parameter_counts_near_paper(name: str, paper_millions: float) -> None:
-    count = count_parameters(create_model(name)) / 1e6
+    count = count_parameters(meta_model(name)) / 1e6
     assert abs(count - paper_millions) / paper_millions < 0.03, count
 
 
@@ -105,6 +111,25 @@ def test_projection_shortcuts_add_exactly_their_parameters() -> None:
     proj_c = 3 * (w * w + 2 * w) + (w * 2 * w + 2 * 2 * w) + 2 * (2 * w * 2 * w + 2 * 2 * w) \
         + (2 * w * 4 * w + 2 * 4 * w) + 2 * (4 * w * 4 * w + 2 * 4 * w)
     assert count_parameters(create_model("resnet20", width=w, shortcut="C")) == base + proj_c
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("vgg_cifar", 345_466), ("googlenet_cifar", 372_578), ("densenet_cifar", 309_962),
+    ("alexnet", 61_100_840), ("vgg16", 138_357_544), ("googlenet", 6_624_904), ("densenet121", 7_978_856),
+    ("resnet18", 11_689_512), ("resnet50", 25_557_032),
+])
+def test_related_and_imagenet_parameter_counts(name: str, expected: int) -> None:
+    """Small forms: the counts their docstrings state (near ResNet-20's 0.27M); ImageNet forms:
+    torchvision's counts."""
+    assert count_parameters(meta_model(name)) == expected
+
+
+def test_googlenet_paper_5x5_and_aux_heads() -> None:
+    assert count_parameters(meta_model("googlenet", branch3_kernel=5)) == 6_624_904 + 380_928
+    model = create_model("googlenet", aux_logits=True, num_classes=7)
+    out = model(torch.randn(2, 3, 64, 64))
+    assert [o.shape for o in out] == [(2, 7)] * 3
+    assert model.eval()(torch.randn(1, 3, 64, 64)).shape == (1, 7)
 
 
 # ---------------------------------------------------------------- blocks

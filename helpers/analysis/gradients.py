@@ -205,5 +205,7 @@ def plot_gradient_profile(
         ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     if provenance:
-        ax.figure.text(0.01, 0.005, provenance, fontsize=7, color="0.4", ha="left", va="bottom")
+        from ..plots import add_provenance
+
+        add_provenance(ax, provenance)
     return ax

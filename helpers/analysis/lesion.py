@@ -63,7 +63,8 @@ def _default_evaluate(data, device) -> Callable[[nn.Module], float]:
     from helpers.train import evaluate
 
     def run(model: nn.Module) -> float:
-        return float(evaluate(model, data, device=device)["error"])
+        with torch.no_grad():
+            return float(evaluate(model, data, device=device)["error"])
 
     return run
 

@@ -197,7 +197,7 @@ class GoogLeNet(nn.Module):
 
 @dataclass
 class GoogLeNetCifarConfig:
-    """Small-image GoogLeNet. Defaults: 0.40M parameters, 98.6M MACs at 32x32."""
+    """Small-image GoogLeNet. Defaults (width 16): 372,578 parameters, 91.4M MACs at 32x32."""
 
     width: int = 16  # every channel count of the ImageNet form is scaled by width / 64
     num_classes: int = 10

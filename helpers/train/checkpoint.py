@@ -39,7 +39,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for truncated/garbled files
-        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(e).__name__}: {e}); {fresh}") from e
+        # torch's own message suggests weights_only=False, which is wrong advice for a damaged file
+        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(e).__name__}); {fresh}") from e
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint {path} is not a helpers.train checkpoint (format {FORMAT}); {fresh}")
     return state
@@ -62,8 +63,6 @@ def check_compatible(path: str | Path, state: dict, model: nn.Module, config: Tr
             continue
         if saved_cfg.get(key) != cfg[key]:
             problems.append(f"config.{key}: checkpoint {saved_cfg.get(key)!r} vs now {cfg[key]!r}")
-    if state.get("dataset") is not None and "dataset_now" in state:
-        pass
     if problems:
         raise CheckpointError(
             f"checkpoint {path} does not match this run: " + "; ".join(problems)

@@ -1,0 +1,79 @@
+"""Make the first code cell of every notebook in _toc.yml equal chapters/_setup_cell.py.
+
+A notebook whose first code cell is the placeholder ``# SETUP-CELL`` (or an older setup cell,
+recognised by ``REPO_URL =``) gets it replaced; one without either gets the setup cell inserted
+before its first code cell. Outputs and execution counts are stripped everywhere.
+Usage: ``python scripts/sync_setup_cell.py [--check]``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SETUP = (ROOT / "chapters" / "_setup_cell.py").read_text(encoding="utf-8").rstrip("\n")
+
+
+def toc_notebooks() -> list[Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = [toc["root"]]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            files.extend([node["file"]] if "file" in node else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", []))
+    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+
+
+def sync(path: Path) -> bool:
+    """Rewrite ``path`` if needed; return whether it changed."""
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    first = code[0] if code else None
+    if first is not None and (first.source.strip() == "# SETUP-CELL" or "REPO_URL =" in first.source):
+        first.source = SETUP
+    elif first is None or first.source != SETUP:
+        cell = nbformat.v4.new_code_cell(SETUP)
+        index = nb.cells.index(first) if first is not None else len(nb.cells)
+        nb.cells.insert(index, cell)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    after = nbformat.writes(nb)
+    if after != before:
+        path.write_text(after, encoding="utf-8")
+    return after != before
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    changed = []
+    for path in toc_notebooks():
+        if check:
+            text = path.read_text(encoding="utf-8")
+            tmp = path.with_suffix(".sync-check.ipynb")
+            tmp.write_text(text, encoding="utf-8")
+            try:
+                if sync(tmp):
+                    changed.append(path)
+            finally:
+                tmp.unlink()
+        elif sync(path):
+            changed.append(path)
+    for path in changed:
+        print(("needs sync: " if check else "synced: ") + str(path.relative_to(ROOT)))
+    return 1 if check and changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+"""helpers.plots: figures build, carry their provenance caption, and plot the right numbers."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from helpers.plots import plot_confusion, plot_history, show_images  # noqa: E402
+from helpers.train import History  # noqa: E402
+
+
+def _hist(errors, diverged=None) -> History:
+    rows = [{"epoch": i + 1, "train_loss": 1.0, "train_error": e, "val_loss": None, "val_error": None,
+             "lr": 0.1, "time_s": 1.0} for i, e in enumerate(errors)]
+    return History(epochs=rows, steps=[{"step": 10, "epoch": 0.5, "loss": 2.0, "error": 0.5, "lr": 0.1}],
+                   diverged=diverged)
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.texts]
+
+
+def test_plot_history_percent_and_caption() -> None:
+    ax = plot_history({"plain-20": _hist([0.5, 0.3]), "plain-56": _hist([0.6, 0.4])},
+                      provenance="Fashion-MNIST · profile quick", title="Fig")
+    lines = [l for l in ax.get_lines() if l.get_label() in ("plain-20", "plain-56")]
+    assert [list(l.get_ydata()) for l in lines] == [[50.0, 30.0], [60.0, 40.0]]
+    assert "Fashion-MNIST · profile quick" in _texts(ax.figure)
+    assert ax.get_legend() is not None and ax.get_ylabel() == "training error (%)"
+    plt.close(ax.figure)
+
+
+def test_plot_history_steps_and_missing_values() -> None:
+    ax = plot_history({"a": _hist([0.5])}, metric="loss")
+    assert list(ax.get_lines()[0].get_xdata()) == [10] and ax.get_xlabel() == "iteration"
+    ax = plot_history({"a": _hist([0.5])}, metric="val_error", ax=ax)  # None values are skipped
+    with pytest.raises(ValueError, match="train_error"):
+        plot_history({"a": _hist([0.5])}, metric="accuracy")
+    plt.close("all")
+
+
+def test_diverged_marker() -> None:
+    ax = plot_history({"lr 1.0": _hist([0.9, 0.95], diverged={"step": 20, "lr": 1.0})})
+    assert any(l.get_marker() == "x" for l in ax.get_lines())
+    plt.close(ax.figure)
+
+
+def test_show_images_and_confusion() -> None:
+    imgs = torch.randint(0, 256, (10, 1, 28, 28), dtype=torch.uint8)
+    fig = show_images(imgs, torch.arange(10), [f"c{i}" for i in range(10)], ncols=5, provenance="p")
+    assert len(fig.axes) == 10 and fig.axes[3].get_title() == "c3" and "p" in _texts(fig)
+    ax = plot_confusion(torch.tensor([[8, 2], [0, 10]]), ["a", "b"], provenance="q")
+    assert ax.images[0].get_array()[0, 1] == pytest.approx(0.2) and "q" in _texts(ax.figure)
+    plt.close("all")

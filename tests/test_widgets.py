@@ -1,0 +1,112 @@
+"""helpers.widgets: precomputed variants, jslinks to the Stack, and the render conversions."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import pytest
+
+from helpers.widgets import figure_to_png, precomputed_grid, precomputed_slider, to_widget, variant_count
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def line_figure(v: int) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, v])
+    ax.set_title(f"v={v}")
+    return fig
+
+
+def linked(link: widgets.Widget) -> tuple:
+    (src, src_attr), (dst, dst_attr) = link.source, link.target
+    return src, src_attr, dst, dst_attr
+
+
+def test_slider_precomputes_every_value_and_jslinks_index():
+    calls = []
+    box = precomputed_slider([4, 8, 16], lambda v: calls.append(v) or f"<b>{v}</b>", description="width")
+    assert calls == [4, 8, 16]
+    assert [c.value for c in box.stack.children] == ["<b>4</b>", "<b>8</b>", "<b>16</b>"]
+    assert isinstance(box.slider, widgets.SelectionSlider)
+    assert box.slider.options == ("4", "8", "16"), "the readout must show values, not indices"
+    assert box.slider.description == "width"
+    src, src_attr, dst, dst_attr = linked(box.links[0])
+    assert (src, src_attr, dst, dst_attr) == (box.slider, "index", box.stack, "selected_index")
+    assert type(box.links[0]).__name__ == "Link", "a two-way jslink, not jsdlink"
+
+
+def test_slider_initial_value_and_errors():
+    box = precomputed_slider([1, 2, 3], str, value=3)
+    assert box.slider.index == 2 and box.stack.selected_index == 2
+    with pytest.raises(ValueError, match="not one of the values"):
+        precomputed_slider([1, 2, 3], str, value=5)
+    with pytest.raises(ValueError, match="at least one value"):
+        precomputed_slider([], str)
+
+
+def test_figures_become_small_pngs_and_are_closed():
+    before = len(plt.get_fignums())
+    box = precomputed_slider([1, 2], line_figure)
+    assert len(plt.get_fignums()) == before, "render figures must be closed"
+    images = box.stack.children
+    assert all(isinstance(i, widgets.Image) and bytes(i.value).startswith(PNG_MAGIC) for i in images)
+    assert bytes(images[0].value) != bytes(images[1].value)
+    assert all(len(i.value) < 20_000 for i in images), "variants are stored in the page: keep them small"
+
+
+def test_figure_to_png_quantised_is_smaller_than_rgba():
+    small = figure_to_png(line_figure(3))
+    full = figure_to_png(line_figure(3), colors=None)
+    assert small.startswith(PNG_MAGIC) and len(small) < len(full)
+
+
+def test_to_widget_conversions():
+    assert isinstance(to_widget(b"\x89PNG..."), widgets.Image)
+    assert isinstance(to_widget("<i>x</i>"), widgets.HTML)
+    label = widgets.Label("x")
+    assert to_widget(label) is label
+    with pytest.raises(TypeError, match="matplotlib Figure, PNG bytes, an HTML string"):
+        to_widget(42)
+
+
+def test_live_recomputes_on_change_in_a_kernel():
+    box = precomputed_slider([1, 2, 3], lambda v: f"pre {v}", live=lambda v: f"live {v}")
+    assert [c.value for c in box.stack.children] == ["pre 1", "pre 2", "pre 3"]
+    box.slider.index = 2  # what the kernel sees when the reader moves the slider
+    assert box.stack.children[2].value == "live 3"
+    assert box.stack.selected_index == 2
+    assert box.stack.children[0].value == "pre 1"
+
+
+def test_grid_nested_stacks_and_links():
+    calls = []
+    box = precomputed_grid({"depth": [20, 56], "width": [8, 16, 32]},
+                           lambda depth, width: calls.append((depth, width)) or f"{depth}x{width}",
+                           value={"width": 16})
+    assert len(calls) == variant_count({"depth": [20, 56], "width": [8, 16, 32]}) == 6
+    outer = box.stack
+    assert len(outer.children) == 2 and all(len(c.children) == 3 for c in outer.children)
+    assert outer.children[1].children[2].value == "56x32"
+    assert box.sliders["width"].index == 1
+    assert all(inner.selected_index == 1 for inner in outer.children)
+    targets = {(linked(l)[0].description, id(linked(l)[2])) for l in box.links}
+    expected = {("depth", id(outer))} | {("width", id(inner)) for inner in outer.children}
+    assert targets == expected, "each slider must be linked to every Stack at its level"
+
+
+def test_grid_errors():
+    with pytest.raises(ValueError, match="at least one axis"):
+        precomputed_grid({}, str)
+    with pytest.raises(ValueError, match="unknown axes"):
+        precomputed_grid({"a": [1]}, lambda a: str(a), value={"b": 1})
+
+
+def test_widget_state_is_serialisable_for_the_static_page():
+    box = precomputed_slider([1, 2], line_figure)
+    state = widgets.Widget.get_manager_state(drop_defaults=True)["state"]
+    ids = {box.slider.model_id, box.stack.model_id, box.links[0].model_id}
+    assert ids <= set(state), "slider, stack and link must all be in the saved widget state"
+    assert state[box.links[0].model_id]["model_name"] == "LinkModel"
