@@ -14,6 +14,7 @@ from typing import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 
 from helpers import paper_results as pr
+from helpers.plots import add_provenance
 
 QUOTED_STYLE = dict(marker="o", linestyle="-")
 FAMILY_COLORS = {"resnet": "tab:blue", "plain": "tab:gray", "vgg": "tab:red", "alexnet": "tab:purple",
@@ -66,9 +67,6 @@ def note(text: str, title: str = "Note", kind: str = "note"):
                 f"</p><p>{html.escape(text)}</p></div>")
 
 
-def _caption(fig: plt.Figure, text: str) -> None:
-    fig.text(0.01, 0.005, text, fontsize=7, color="0.4", ha="left", va="bottom", wrap=True)
-    fig.subplots_adjust(bottom=0.2)
 
 
 # ------------------------------------------------------------------------------- ImageNet
@@ -92,7 +90,7 @@ def plot_imagenet_depth(figsize: tuple[float, float] = (9.5, 3.6)) -> plt.Figure
           ylabel="top-1 error, %", title="Tables 3-4: deeper ResNets are better")
     b.legend(fontsize=8)
     fig.tight_layout()
-    _caption(fig, "All errors quoted from He et al. (2016), ImageNet validation set; not measured here.")
+    add_provenance(fig, "All errors quoted from He et al. (2016), ImageNet validation set; not measured here.")
     return fig
 
 
@@ -114,7 +112,7 @@ def plot_error_vs_gmacs(gmacs: Mapping[str, float], provenance: str,
            ylabel="top-1 error, % (quoted)", title="Error against compute")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _caption(fig, f"Errors quoted from He et al. (2016). GMACs computed: {provenance}")
+    add_provenance(fig, f"Errors quoted from He et al. (2016). GMACs computed: {provenance}")
     return fig
 
 
@@ -142,7 +140,7 @@ def plot_timeline(figsize: tuple[float, float] = (9.5, 3.4)) -> plt.Figure:
         ax.spines[side].set_visible(False)
     ax.set_title("Publication year (peer-reviewed venue); orange: ILSVRC classification winner")
     fig.tight_layout()
-    _caption(fig, "Years, venues and ILSVRC results quoted from the cited papers (helpers.paper_results).")
+    add_provenance(fig, "Years, venues and ILSVRC results quoted from the cited papers (helpers.paper_results).")
     return fig
 
 
@@ -169,7 +167,7 @@ def plot_cost_scatter(rows: Sequence[Mapping[str, object]], provenance: str,
     b.set(xlabel="ILSVRC year", ylabel="top-5 test error, % (quoted)", xlim=(2011.5, 2018.5),
           title="Competition entries (mostly ensembles)")
     fig.tight_layout()
-    _caption(fig, f"Left computed: {provenance}. Right quoted from the cited papers.")
+    add_provenance(fig, f"Left computed: {provenance}. Right quoted from the cited papers.")
     return fig
 
 
@@ -189,7 +187,7 @@ def plot_photos_topk(images: Sequence, predictions: Sequence[Sequence[tuple[str,
         axes[1, j].tick_params(labelsize=7)
         axes[1, j].set_xlabel("probability", fontsize=8)
     fig.tight_layout()
-    _caption(fig, provenance)
+    add_provenance(fig, provenance)
     return fig
 
 
@@ -216,6 +214,6 @@ def plot_attribution_overlay(images: Sequence, attributions, titles: Sequence[st
             if i == 0:
                 ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    _caption(fig, provenance)
+    add_provenance(fig, provenance)
     fig.subplots_adjust(bottom=0.45 / (2.5 * n + 0.4) + 0.04)
     return fig

@@ -109,3 +109,4 @@ def test_model_cost_table_rows():
     assert row["latency_ms"] > 0 and row["repeats"] == 1 and row["threads"] == 1
     no_lat = model_cost_table(["resnet18"], input_size=(1, 3, 64, 64), latency=False)
     assert "latency_ms" not in no_lat[0]
+    assert no_lat[0]["params"] == row["params"] and no_lat[0]["gmacs"] == row["gmacs"]

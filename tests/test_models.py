@@ -40,7 +40,6 @@ def test_every_model_forward_backward(name: str) -> None:
     out = model(x)
     assert out.shape == (2, 5)
     assert torch.isfinite(out).all()
-    assert torch.allclose(model.forward_head(model.forward_features(x)), out, atol=1e-5) or model.training
     out.square().mean().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert not missing, f"{name}: no gradient for {missing[:5]}"
@@ -57,12 +56,16 @@ def test_small_models_take_one_channel_28px(name: str) -> None:
     assert out.shape == (1, 10)
 
 
-def test_forward_is_head_of_features() -> None:
-    model = create_model("resnet20").eval()
+@pytest.mark.parametrize("name, feature_shape", [
+    ("resnet20", (64, 8, 8)), ("preact_resnet164", (256, 8, 8)), ("vgg_cifar", (96, 2, 2)),
+    ("googlenet_cifar", (256, 8, 8)), ("densenet_cifar", (176, 8, 8)), ("resnet18", (512, 1, 1)),
+])
+def test_forward_is_head_of_features(name: str, feature_shape: tuple[int, ...]) -> None:
+    model = create_model(name).eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         feats = model.forward_features(x)
-        assert feats.shape == (2, 64, 8, 8)
+        assert feats.shape == (2, *feature_shape)
         assert torch.equal(model.forward_head(feats), model(x))
 
 

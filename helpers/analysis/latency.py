@@ -124,7 +124,8 @@ def model_cost_table(
 
     Rows: ``name``, ``params``, ``gmacs`` (10^9 multiply-adds per image), and when ``latency`` is
     set, ``latency_ms`` (median), ``repeats`` and ``threads``. Models are built with random weights
-    (latency and cost do not depend on the values) and freed before the next is built.
+    (latency and cost do not depend on the values) and freed before the next is built; without
+    ``latency`` they are built on the ``meta`` device (shapes only), which takes no time or memory.
     """
     from helpers.analysis.complexity import count_macs, count_parameters
     from helpers.models import create_model
@@ -134,7 +135,8 @@ def model_cost_table(
     rows = []
     for name in names:
         torch.manual_seed(0)
-        model = create_model(name, **model_kwargs.get(name, {})).eval()
+        with torch.device("cpu" if latency else "meta"):
+            model = create_model(name, **model_kwargs.get(name, {})).eval()
         row = {
             "name": name,
             "params": count_parameters(model),

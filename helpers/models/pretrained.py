@@ -5,6 +5,10 @@ Our ImageNet models use torchvision's module names, so a torchvision ``state_dic
 bottleneck's stride on the 3x3 convolution ("v1.5"); the paper (and our default) puts it on the
 first 1x1. The tensors have the same shapes, so the weights would load silently into the wrong
 network: we refuse and ask for ``stride_at="3x3"``.
+
+torchvision's GoogLeNet checkpoint was trained with ``transform_input=True``, which re-normalises
+ImageNet-normalised images to mean 0.5 / std 0.5 inside the model; our GoogLeNet has no such
+step, so feed it images normalised with mean 0.5 and std 0.5 per channel when using those weights.
 """
 
 from __future__ import annotations
