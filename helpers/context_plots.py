@@ -117,28 +117,26 @@ def plot_error_vs_gmacs(gmacs: Mapping[str, float], provenance: str,
 
 
 # ------------------------------------------------------------------------------- related work
-def plot_timeline(figsize: tuple[float, float] = (9.5, 3.4)) -> plt.Figure:
-    """The related architectures by publication year, with ILSVRC top-5 test errors where there is one."""
+def plot_timeline(figsize: tuple[float, float] = (9.5, 4.2)) -> plt.Figure:
+    """The related architectures by publication year, one row each, with their ILSVRC results."""
     fig, ax = plt.subplots(figsize=figsize)
-    per_year: dict[int, int] = {}
-    for arch in pr.ARCHITECTURES:
-        level = per_year.get(arch.year, 0)
-        per_year[arch.year] = level + 1
+    archs = list(pr.ARCHITECTURES)
+    for row, arch in enumerate(archs):
         winner = arch.ilsvrc is not None and arch.ilsvrc.startswith("1st")
         color = "tab:orange" if winner else ("tab:blue" if arch.ilsvrc else "0.35")
-        ax.plot(arch.year, 0, "o", color=color, markersize=8, zorder=3)
-        label = arch.name
+        ax.plot(arch.year, row, "o", color=color, markersize=8, zorder=3)
+        ax.hlines(row, 2011.6, arch.year, color="0.85", lw=1, zorder=1)
+        label = f"{arch.venue}"
         if arch.ilsvrc_top5_test is not None:
-            label += f"\nILSVRC {arch.ilsvrc_year}: {arch.ilsvrc_top5_test}% top-5"
-        y = 0.35 + 0.55 * level
-        ax.annotate(label, (arch.year, 0), xytext=(arch.year, y), ha="center", fontsize=8,
-                    arrowprops=dict(arrowstyle="-", color="0.7"), color=color)
-    ax.axhline(0, color="0.3", lw=1)
-    years = range(min(per_year) - 1, max(per_year) + 2)
-    ax.set(xticks=list(years), ylim=(-0.3, 0.55 * max(per_year.values()) + 0.8), yticks=[])
-    for side in ("left", "right", "top"):
+            label += f" · ILSVRC {arch.ilsvrc_year}: {arch.ilsvrc.split(',')[0]}, {arch.ilsvrc_top5_test}% top-5"
+        ax.annotate(label, (arch.year, row), textcoords="offset points", xytext=(9, -3), fontsize=8,
+                    color=color)
+    ax.set_yticks(range(len(archs)), [a.name for a in archs], fontsize=9)
+    ax.invert_yaxis()
+    ax.set(xlim=(2011.6, 2021.5), xticks=list(range(2012, 2019)), xlabel="year of publication")
+    for side in ("right", "top"):
         ax.spines[side].set_visible(False)
-    ax.set_title("Publication year (peer-reviewed venue); orange: ILSVRC classification winner")
+    ax.set_title("Orange: ILSVRC classification winner; blue: other ILSVRC placing", fontsize=10)
     fig.tight_layout()
     add_provenance(fig, "Years, venues and ILSVRC results quoted from the cited papers (helpers.paper_results).")
     return fig
@@ -155,16 +153,20 @@ def plot_cost_scatter(rows: Sequence[Mapping[str, object]], provenance: str,
         color = next((c for prefix, c in FAMILY_COLORS.items() if str(row["name"]).startswith(prefix)),
                      "0.3")
         a.scatter(row["gmacs"], row["params"] / 1e6, color=color, s=40, zorder=3)
+        left = row["name"] in ("vgg16", "resnet34")  # neighbours on the plot: label to the left
         a.annotate(str(row["name"]), (row["gmacs"], row["params"] / 1e6), textcoords="offset points",
-                   xytext=(4, 3), fontsize=8)
+                   xytext=(-5, 3) if left else (4, 3), ha="right" if left else "left", fontsize=8)
     a.set(xscale="log", yscale="log", xlabel="GMACs per 224×224 image", ylabel="parameters (millions)",
           title="Cost of our implementations (computed)")
     entries = [x for x in pr.ARCHITECTURES if x.ilsvrc_top5_test is not None]
     b.plot([x.ilsvrc_year for x in entries], [x.ilsvrc_top5_test for x in entries], "o-", color="0.4")
     for x in entries:
+        left = x.name == "VGG"  # shares 2014 with GoogLeNet
         b.annotate(f"{x.name.split(' ')[0]}\n{x.ilsvrc_top5_test}%", (x.ilsvrc_year, x.ilsvrc_top5_test),
-                   textcoords="offset points", xytext=(6, 2), fontsize=8)
+                   textcoords="offset points", xytext=(-6, 2) if left else (6, 2),
+                   ha="right" if left else "left", fontsize=8)
     b.set(xlabel="ILSVRC year", ylabel="top-5 test error, % (quoted)", xlim=(2011.5, 2018.5),
+          ylim=(0, 18),
           title="Competition entries (mostly ensembles)")
     fig.tight_layout()
     add_provenance(fig, f"Left computed: {provenance}. Right quoted from the cited papers.")

@@ -63,8 +63,12 @@ def cache_key(model_name: str, kwargs: dict[str, Any], profile: Profile, seed: i
     for k in TrainConfig.COSMETIC:
         if k not in ("eval_every", "log_every"):  # these change the recorded history
             config.pop(k, None)
+    from .train.loop import _amp_dtype, resolve_device
+
+    # the effective precision depends on the machine (bf16 autocast on AMX CPUs / CUDA)
+    precision = str(_amp_dtype(resolve_device(profile.device), config.get("amp", True)))
     payload = {
-        "format": CACHE_FORMAT, "model": model_name, "kwargs": kwargs, "config": config,
+        "format": CACHE_FORMAT, "precision": precision, "model": model_name, "kwargs": kwargs, "config": config,
         "profile": profile.name, "dataset": profile.dataset, "train_subset": profile.train_subset,
         "test_subset": profile.test_subset, "val_size": profile.val_size, "seed": seed,
     }

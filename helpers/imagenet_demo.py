@@ -72,12 +72,8 @@ def to_display(batch: torch.Tensor) -> np.ndarray:
 
 def class_names() -> list[str]:
     """The 1000 ImageNet class names in label order (bundled with torchvision, no download)."""
-    try:
-        from helpers.models.pretrained import imagenet_classes
-    except ImportError:  # older helpers: read torchvision's metadata directly
-        from torchvision.models import ResNet50_Weights
+    from helpers.models.pretrained import imagenet_classes
 
-        return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
     return list(imagenet_classes())
 
 
@@ -147,14 +143,13 @@ def load_pretrained(name: str = "resnet50", weights: str = "IMAGENET1K_V1",
     """Our ``helpers.models`` ResNet with torchvision's ImageNet weights, in eval mode.
 
     torchvision's ResNet-50/101/152 checkpoints are the "v1.5" variant (stride 2 on the 3x3
-    convolution), so the model is built with ``stride_at="3x3"``. Pass ``state_dict`` (a dict or a
-    file saved with ``torch.save``) to skip the download, e.g. in tests.
+    convolution), so the model is built with ``stride_at="3x3"``. ``weights`` (e.g.
+    ``"IMAGENET1K_V1"``) is downloaded by torchvision; pass ``state_dict`` (a dict or a file saved
+    with ``torch.save``) instead to skip the download, e.g. in tests.
     """
     from helpers.models import create_model
     from helpers.models.pretrained import load_torchvision_weights
 
-    if state_dict is None:
-        state_dict = _weights(name, weights).get_state_dict(progress=False)
     model = create_model(name, num_classes=1000, stride_at="3x3")
-    load_torchvision_weights(model, state_dict)
+    load_torchvision_weights(model, weights if state_dict is None else state_dict)
     return model.eval()
