@@ -186,8 +186,9 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
         return create_model("resnet20").to(dev)
 
     # warm-up both paths once (allocator, oneDNN kernels, worker start-up code paths)
-    _textbook(fresh(), tv_data, 2, dev, workers)
-    _engine(fresh(), data, 2, dev, amp, channels_last)
+    warm = min(2, steps)
+    _textbook(fresh(), tv_data, warm, dev, workers)
+    _engine(fresh(), data, warm, dev, amp, channels_last)
     results: dict[str, list] = {"textbook": [], "engine": []}
     memory: dict[str, float] = {"textbook": 0.0, "engine": 0.0}
     for r in range(repeats):  # interleaved, so drifting machine load hits both alike

@@ -79,6 +79,7 @@ def plot_imagenet_depth(figsize: tuple[float, float] = (9.5, 3.6)) -> plt.Figure
         for r in rows:
             a.annotate(f"{r.top1:.2f}", (r.depth, r.top1), textcoords="offset points",
                        xytext=(8, 4 if not residual else -10), fontsize=8, color=color)
+    a.margins(y=0.12)
     a.set(xticks=[18, 34], xlim=(14, 40), xlabel="weighted layers", ylabel="top-1 error, % (10-crop)",
           title="Table 2: deeper plain net is worse")
     a.legend(fontsize=8)

@@ -188,7 +188,7 @@ def plot_lesion(
     ax.set_ylim(0, 100)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper right", ncol=2)
+    ax.legend(fontsize=8, loc="center right", ncol=2, framealpha=0.9)
     ax.grid(alpha=0.3)
     if provenance:
         fig.text(0.01, 0.005, provenance, fontsize=7, color="0.45", ha="left", va="bottom")

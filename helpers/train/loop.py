@@ -318,9 +318,11 @@ class _LivePlot:
 
         from ..plots import plot_history
 
-        ax = plot_history({"train": history}, metric="train_error")
+        ax = plot_history({"training": history}, metric="train_error")
         if any(r.get("val_error") is not None for r in history.epochs):
-            plot_history({"val": history}, metric="val_error", ax=ax)
+            plot_history({"test/val": history}, metric="val_error", ax=ax)
+        ax.set_ylabel("error (%)")
+        ax.legend(frameon=False, fontsize=8)
         self.handle.update(ax.figure)
         plt.close(ax.figure)
 
