@@ -10,7 +10,7 @@ Chosen by ``$RESNET_BOOK_PROFILE``, else ``gpu`` when CUDA is present, else ``qu
 
 ``quick`` was checked with 3 seeds (1 thread, on a heavily shared 2-core machine, bf16 autocast
 on its AMX CPU): after 4 epochs on 4,000 images, plain-56 ends at 62-79 % training error vs
-26-30 % for plain-20, while ResNet-56 (27-28 %) stays within ~3 points of ResNet-20 (24-25 %).
+26-30 % for plain-20, while ResNet-56 (26-28 %) stays within ~3 points of ResNet-20 (24-25 %).
 """
 
 from __future__ import annotations
