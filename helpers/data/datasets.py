@@ -1,0 +1,389 @@
+"""Reading CIFAR-10 and Fashion-MNIST from their original on-disk formats.
+
+The files are parsed with numpy (IDX for Fashion-MNIST, python pickles for CIFAR-10), decoded
+arrays are cached in-process, and a split/subset is returned as a :class:`Dataset` of uint8
+images. CIFAR-10 is the dataset of the ResNet paper's Section 4.2 (He et al., 2016);
+Fashion-MNIST (Xiao et al., 2017) is the small stand-in the book uses on CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import pickle
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["Dataset", "DatasetError", "DATASETS", "load_dataset", "dataset_search_path"]
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+SPLITS = ("train", "val", "test")
+
+
+class DatasetError(RuntimeError):
+    """The data files are missing or unreadable; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Static facts about a dataset: classes, image shape, normalisation constants."""
+
+    title: str
+    classes: tuple[str, ...]
+    shape: tuple[int, int, int]  # (C, H, W)
+    n_train: int
+    n_test: int
+    mean: tuple[float, ...]  # per channel, pixel values scaled to [0, 1]
+    std: tuple[float, ...]
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "cifar10": DatasetInfo(
+        "CIFAR-10",
+        ("airplane", "automobile", "bird", "cat", "deer",
+         "dog", "frog", "horse", "ship", "truck"),
+        (3, 32, 32), 50_000, 10_000,
+        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+    ),
+    "fashion-mnist": DatasetInfo(
+        "Fashion-MNIST",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        (1, 28, 28), 60_000, 10_000,
+        (0.2860,), (0.3530,),
+    ),
+}
+
+
+@dataclass
+class Dataset:
+    """One split of a dataset, held as uint8 images (N, C, H, W) and int64 labels (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: list[str]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    name: str
+    split: str
+    source: str
+    # Per-pixel mean (C, H, W) in [0, 1] of the training images: the paper's normalisation.
+    pixel_mean: torch.Tensor | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def title(self) -> str:
+        info = DATASETS.get(self.name)
+        return info.title if info else self.name
+
+
+# ---------------------------------------------------------------------------------------------
+# File formats
+# ---------------------------------------------------------------------------------------------
+
+_IDX_DTYPES = {0x08: np.uint8}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (gzip-compressed or not), the format of (Fashion-)MNIST."""
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DatasetError(f"{path}: cannot read/decompress ({e}); delete it and fetch it again") from e
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise DatasetError(f"{path}: not an IDX file (bad magic number); delete it and fetch it again")
+    dtype_code, ndim = raw[2], raw[3]
+    if dtype_code not in _IDX_DTYPES or not 1 <= ndim <= 4:
+        raise DatasetError(f"{path}: unsupported IDX header (type 0x{dtype_code:02x}, {ndim} dims)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DatasetError(f"{path}: truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    expected = int(np.prod(dims))
+    if len(raw) - header != expected:
+        raise DatasetError(
+            f"{path}: IDX file is truncated or has trailing bytes "
+            f"(header says {dims} = {expected} values, found {len(raw) - header})"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _unpickle(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f, encoding="bytes")
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as e:
+        raise DatasetError(f"{path}: not a readable CIFAR-10 pickle ({e}); delete it and fetch it again") from e
+
+
+def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    d = _unpickle(path)
+    if not isinstance(d, dict):
+        raise DatasetError(f"{path}: expected a dict in the CIFAR-10 pickle, got {type(d).__name__}")
+    d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in d.items()}
+    if "data" not in d or "labels" not in d:
+        raise DatasetError(f"{path}: CIFAR-10 batch lacks 'data'/'labels' (keys: {sorted(d)})")
+    data = np.asarray(d["data"], dtype=np.uint8)
+    labels = np.asarray(d["labels"], dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.shape[0] != labels.shape[0]:
+        raise DatasetError(
+            f"{path}: wrong sizes (data {data.shape}, labels {labels.shape}; "
+            f"expected (N, 3072) and (N,))"
+        )
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def _check_pair(name: str, images: np.ndarray, labels: np.ndarray, files: tuple[Path, Path]) -> None:
+    info = DATASETS[name]
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.shape[1:] != info.shape:
+        raise DatasetError(f"{files[0]}: images have shape {images.shape[1:]}, expected {info.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise DatasetError(
+            f"{files[0]} / {files[1]}: {images.shape[0]} images but {labels.shape[0]} labels"
+        )
+    if labels.size and labels.max() >= len(info.classes):
+        raise DatasetError(f"{files[1]}: label {int(labels.max())} out of range 0..{len(info.classes) - 1}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the files
+# ---------------------------------------------------------------------------------------------
+
+_FMNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_FMNIST_SUBDIRS = ("", "fashion-mnist", "FashionMNIST/raw", "fashion_mnist")
+_CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+
+
+def dataset_search_path(root: str | Path | None = None) -> list[Path]:
+    """Directories searched for data, in order: root, $RESNET_BOOK_DATA, ./data, Debian's dir."""
+    dirs: list[Path] = []
+    if root is not None:
+        return [Path(root).expanduser()]
+    if os.environ.get("RESNET_BOOK_DATA"):
+        dirs.append(Path(os.environ["RESNET_BOOK_DATA"]).expanduser())
+    dirs.append(Path("data"))
+    dirs.append(DEBIAN_FASHION_MNIST)
+    return dirs
+
+
+def _find_fmnist(base: Path) -> Path | None:
+    for sub in _FMNIST_SUBDIRS:
+        d = base / sub if sub else base
+        if all(_idx_file(d, f) is not None for pair in _FMNIST_FILES.values() for f in pair):
+            return d
+    return None
+
+
+def _idx_file(d: Path, stem: str) -> Path | None:
+    for candidate in (d / f"{stem}.gz", d / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _find_cifar(base: Path) -> Path | None:
+    for d in (base / "cifar-10-batches-py", base):
+        if all((d / f).is_file() for f in _CIFAR_FILES):
+            return d
+    return None
+
+
+def _download(name: str, dirs: list[Path]) -> Path | None:
+    """Try torchvision's downloader (it verifies MD5 checksums); None when offline."""
+    target = dirs[0] if dirs[0] != DEBIAN_FASHION_MNIST else Path("data")
+    try:
+        import torchvision
+
+        if name == "cifar10":
+            for train in (True, False):
+                torchvision.datasets.CIFAR10(str(target), train=train, download=True)
+            return _find_cifar(target)
+        for train in (True, False):
+            torchvision.datasets.FashionMNIST(str(target), train=train, download=True)
+        return _find_fmnist(target)
+    except Exception:  # network errors come in many types; the caller reports what to do
+        return None
+
+
+def _missing_message(name: str, dirs: list[Path]) -> str:
+    searched = ", ".join(str(d) for d in dirs)
+    if name == "fashion-mnist":
+        how = (
+            "Fix: `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or download the 4 files "
+            "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+            "t10k-labels-idx1-ubyte.gz from https://github.com/zalandoresearch/fashion-mnist "
+            "(data/fashion) into ./data/fashion-mnist/"
+        )
+    else:
+        how = (
+            "Fix: download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz and unpack it so "
+            "that ./data/cifar-10-batches-py/data_batch_1 exists"
+        )
+    return (
+        f"{DATASETS[name].title} not found (searched: {searched}; download failed or was disabled). "
+        f"{how}, or set RESNET_BOOK_DATA to a directory that holds them."
+    )
+
+
+def locate(name: str, root: str | Path | None = None, download: bool = True) -> Path:
+    """Return the directory holding ``name``'s files, downloading it if allowed and needed."""
+    dirs = dataset_search_path(root)
+    finder = _find_cifar if name == "cifar10" else _find_fmnist
+    for d in dirs:
+        found = finder(d)
+        if found is not None:
+            return found.resolve()
+    if download and os.environ.get("RESNET_BOOK_NO_DOWNLOAD", "") in ("", "0"):
+        found = _download(name, dirs)
+        if found is not None:
+            return found.resolve()
+    raise DatasetError(_missing_message(name, dirs))
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding (cached) and splitting
+# ---------------------------------------------------------------------------------------------
+
+
+def _stat_key(d: Path) -> tuple:
+    """Key the cache on file sizes and mtimes, so a replaced file is re-read."""
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(d.iterdir()) if p.is_file())
+
+
+@functools.lru_cache(maxsize=4)
+def _decode(name: str, directory: str, _key: tuple) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    d = Path(directory)
+    out: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    if name == "fashion-mnist":
+        for split, (img_stem, lbl_stem) in _FMNIST_FILES.items():
+            files = (_idx_file(d, img_stem), _idx_file(d, lbl_stem))
+            images, labels = read_idx(files[0]), read_idx(files[1]).astype(np.int64)
+            if images.ndim != 3 or labels.ndim != 1:
+                raise DatasetError(f"{files[0]}: expected (N, 28, 28) images and (N,) labels")
+            _check_pair(name, images, labels, files)
+            out[split] = (torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels))
+    else:
+        parts = [_cifar_batch(d / f"data_batch_{i}") for i in range(1, 6)]
+        train = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+        test = _cifar_batch(d / "test_batch")
+        for split, (images, labels) in (("train", train), ("test", test)):
+            _check_pair(name, images, labels, (d / "data_batch_1", d / "data_batch_1"))
+            out[split] = (torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels))
+    return out
+
+
+def _val_indices(labels: torch.Tensor, val_size: int, seed: int) -> torch.Tensor:
+    """A class-balanced hold-out of ``val_size`` training images, fixed by ``seed``."""
+    return _balanced_subset(labels, val_size, seed + 7919)
+
+
+def _balanced_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
+    """Indices of ``size`` images, as equal per class as possible, in a seeded random order."""
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(labels.shape[0], generator=g)
+    classes = torch.unique(labels)
+    per_class = [order[labels[order] == c] for c in classes]  # each in random order
+    quota = torch.full((len(classes),), size // len(classes), dtype=torch.long)
+    quota[: size % len(classes)] += 1
+    counts = torch.tensor([len(p) for p in per_class])
+    if (quota > counts).any():
+        raise ValueError(f"subset={size} is larger than the split allows (class sizes {counts.tolist()})")
+    chosen = torch.cat([p[:q] for p, q in zip(per_class, quota.tolist())])
+    return chosen[torch.randperm(chosen.shape[0], generator=g)]
+
+
+def load_dataset(
+    name: str,
+    split: str,
+    *,
+    root: str | Path | None = None,
+    subset: int | None = None,
+    val_size: int = 5000,
+    seed: int = 0,
+    download: bool = True,
+) -> Dataset:
+    """Load one split of "cifar10" or "fashion-mnist" as uint8 (N, C, H, W) images.
+
+    "train" is the official training set minus a class-balanced hold-out of ``val_size`` images
+    ("val"), chosen by ``seed`` (the paper tuned on a 45k/5k split, Sec. 4.2); ``val_size=0``
+    keeps the whole training set. ``subset`` draws a class-balanced random subset of that many
+    images from the split, for cheap runs.
+    """
+    key = name.lower().replace("_", "-")
+    key = {"cifar-10": "cifar10", "fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist"}.get(key, key)
+    if key not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid: {sorted(DATASETS)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; valid: {list(SPLITS)}")
+    if split == "val" and val_size <= 0:
+        raise ValueError("split='val' needs val_size > 0 (e.g. val_size=5000, the paper's 45k/5k split)")
+    info = DATASETS[key]
+    d = locate(key, root, download)
+    arrays = _decode(key, str(d), _stat_key(d))
+    train_images, train_labels = arrays["train"]
+    if split == "test":
+        images, labels = arrays["test"]
+        keep = None
+    else:
+        if val_size >= len(train_labels):
+            raise ValueError(
+                f"val_size={val_size} would hold out all {len(train_labels)} training images of {d}; "
+                "pass a smaller val_size (val_size=0 = no hold-out)"
+            )
+        held_out = _val_indices(train_labels, val_size, seed) if val_size > 0 else torch.zeros(0, dtype=torch.long)
+        if split == "val":
+            keep = held_out
+        else:
+            mask = torch.ones(train_labels.shape[0], dtype=torch.bool)
+            mask[held_out] = False
+            keep = mask.nonzero().squeeze(1)
+        images, labels = train_images, train_labels
+    if keep is not None:
+        images, labels = images[keep], labels[keep]
+    if subset is not None:
+        if subset <= 0:
+            raise ValueError(f"subset must be a positive number of images, got {subset}")
+        if subset < len(labels):
+            idx = _balanced_subset(labels, subset, seed)
+            images, labels = images[idx], labels[idx]
+    return Dataset(
+        images=images.contiguous(),
+        labels=labels.contiguous(),
+        classes=list(info.classes),
+        mean=info.mean,
+        std=info.std,
+        name=key,
+        split=split,
+        source=str(d),
+        pixel_mean=_pixel_mean(key, str(d), _stat_key(d)),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _pixel_mean(name: str, directory: str, key: tuple) -> torch.Tensor:
+    """Mean image (C, H, W) in [0, 1] over the full training set: the paper's 'per-pixel mean'."""
+    images = _decode(name, directory, key)["train"][0]
+    return images.float().mean(0).div_(255)
