@@ -33,11 +33,13 @@ _vendor/.stamp: node_modules/.package-lock.json scripts/vendor_assets.py $(wildc
 vendor: venv _vendor/.stamp
 
 # -W: any Sphinx warning (including a failing notebook cell) fails the build;
-# --keep-going reports all of them first. The log is kept for tests/test_book.py.
+# --keep-going reports all of them first. --all re-reads every page (executions stay cached), so a
+# warning from an earlier failed build is reported again instead of hiding behind Sphinx's
+# incremental build. The log is kept for tests/test_book.py.
 book: venv vendor
 	@echo "Building with RESNET_BOOK_PROFILE=$$RESNET_BOOK_PROFILE"
 	mkdir -p _build
-	$(JB) build . -W --keep-going 2>&1 | tee _build/build.log
+	$(JB) build . --all -W --keep-going 2>&1 | tee _build/build.log
 
 test: book
 	$(PY) -m pytest -q
