@@ -29,6 +29,10 @@ LOCAL_HOSTS = {"127.0.0.1"}
 ALLOWED_CONSOLE_ERRORS: list[tuple[str, str]] = [
     # Chromium asks for /favicon.ico when a page declares none; our server answers 404.
     (r"favicon\.ico", "the book sets no favicon; the browser's automatic request 404s"),
+    # @jupyter-widgets/html-manager 1.x: when a Stack's selected_index changes while a child view is
+    # still being attached, Lumino dispatches a message to a view that is already gone. Seen once in
+    # a CI run after three quick key presses; the slider still switched the image (asserted below).
+    (r"reading 'processLuminoMessage'", "html-manager race while a Stack child view re-attaches"),
 ]
 SCREENSHOTS = BUILD / "screenshots"
 README_SCREENSHOT = ROOT / "docs" / "screenshot.png"
@@ -180,9 +184,11 @@ def test_widget_slider_responds_without_kernel(server, browser) -> None:
         assert before_img, "no widget image is visible before moving the slider"
         widget = page.locator(".jupyter-widgets.widget-vbox, .widget-vbox").first
         widget.screenshot(path=str(SCREENSHOTS / "widget_before.png"))
+        page.wait_for_timeout(1000)  # let every Stack child view finish attaching
         handle.focus()
         for _ in range(3):
             page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(200)
         page.wait_for_timeout(500)
         after_img, after_label = _shown_image(page), readout.inner_text()
         widget.screenshot(path=str(SCREENSHOTS / "widget_after.png"))
