@@ -148,24 +148,34 @@ def _store(entry: Path, model: nn.Module, history: History, config) -> None:
     os.replace(tmp, entry)
 
 
+def cifar_run(kind: str, depth: int, profile: Profile | str | None = None, *, seed: int = 0,
+              progress: bool = True) -> tuple[nn.Module, History]:
+    """The shared quick/gpu run of a plain or residual CIFAR net (paper Sec. 4.2) at ``depth``.
+
+    ``kind`` is "plain" or "resnet". Uses the registry alias (e.g. "plain56") when there is one, so
+    every chapter asking for the same net hits the same cache entry."""
+    from .models import list_models
+
+    if kind not in ("plain", "resnet"):
+        raise ValueError(f"kind must be 'plain' or 'resnet'; got {kind!r}")
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    alias = f"{kind}{depth}"
+    if alias in list_models():
+        return train_cached(alias, prof, seed=seed, progress=progress)
+    return train_cached(f"{kind}_cifar", prof, seed=seed, progress=progress, depth=depth)
+
+
 def degradation_runs(profile: Profile | str | None = None, seeds: tuple[int, ...] = (0,),
                      progress: bool = True) -> dict[str, History]:
     """Plain and residual nets at every depth of ``profile.depths`` (the paper's Fig. 6).
 
     Keys: "plain-20", "resnet-56", ... (with several seeds: "plain-20 (seed 1)")."""
-    from .models import list_models
-
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
-    names = set(list_models())
     runs: dict[str, History] = {}
     for depth in prof.depths:
         for kind in ("plain", "resnet"):
             for seed in seeds:
-                alias = f"{kind}{depth}"  # same cache entry as train_cached("plain56") in a chapter
-                if alias in names:
-                    _, h = train_cached(alias, prof, seed=seed, progress=progress)
-                else:
-                    _, h = train_cached(f"{kind}_cifar", prof, seed=seed, progress=progress, depth=depth)
+                _, h = cifar_run(kind, depth, prof, seed=seed, progress=progress)
                 label = f"{kind}-{depth}" if len(seeds) == 1 else f"{kind}-{depth} (seed {seed})"
                 runs[label] = h
     return runs
