@@ -5,12 +5,15 @@ profile's TrainConfig on ``profile.load("train")`` and records the TEST error cu
 (``profile.load("test")``) as ``val_error`` every epoch — the paper's Fig. 6 plots test error, and
 nothing is tuned on it. The result is keyed by a hash of everything that changes it.
 
-Cache directory: ``$RESNET_BOOK_CACHE``, else ``<repo>/_build/model_cache`` inside a checkout,
-else ``~/.cache/resnet-book``.
+Cache directory: :func:`helpers.runtime.cache_root` (``$RESNET_BOOK_CACHE``, else
+``<repo>/_build/model_cache`` inside a checkout, else ``~/.cache/resnet-book``). A run in progress
+checkpoints every epoch to ``<cache>/checkpoints/<entry>.pt``; calling ``train_cached`` again
+after an interruption (Ctrl-C, a Colab disconnect) resumes from it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,7 +27,9 @@ import torch
 from torch import nn
 
 from .profiles import Profile, get_profile
+from .runtime import cache_root, checkpoint_dir, show_progress
 from .train import History, fit
+from .train.checkpoint import CheckpointError
 from .train.loop import resolve_device
 
 __all__ = ["train_cached", "degradation_runs", "cache_dir", "cache_key"]
@@ -34,12 +39,7 @@ CACHE_FORMAT = 1
 
 def cache_dir() -> Path:
     """Where trained models are cached (see module docstring)."""
-    if os.environ.get("RESNET_BOOK_CACHE"):
-        return Path(os.environ["RESNET_BOOK_CACHE"]).expanduser()
-    repo = Path(__file__).resolve().parent.parent
-    if (repo / "_toc.yml").exists() or (repo / "pyproject.toml").exists() and (repo / ".git").exists():
-        return repo / "_build" / "model_cache"
-    return Path.home() / ".cache" / "resnet-book"
+    return cache_root()
 
 
 def _model_kwargs(model_name: str, profile: Profile, model_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def train_cached(
     profile: Profile | str | None = None,
     *,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
     retrain: bool = False,
     **model_kwargs: Any,
 ) -> tuple[nn.Module, History]:
@@ -102,6 +102,8 @@ def train_cached(
 
     Returns the model (in eval mode, on the profile's device) and its History, whose
     ``from_cache`` says whether it was loaded. A corrupt cache entry is retrained with a warning.
+    Training checkpoints every epoch and resumes from the checkpoint when interrupted and
+    called again. ``progress=None``: a progress bar unless ``$RESNET_BOOK_PROGRESS=0``.
     """
     from .models import create_model
 
@@ -124,13 +126,28 @@ def train_cached(
             torch.manual_seed(seed)
             model = create_model(model_name, **kwargs)
 
-    config = prof.train_config(seed=seed, progress=progress)
+    checkpoint = checkpoint_dir() / f"{entry.name}.pt"
+    if retrain:
+        checkpoint.unlink(missing_ok=True)
+    config = prof.train_config(seed=seed, progress=show_progress() if progress is None else progress,
+                               checkpoint_path=str(checkpoint), checkpoint_every=1)
     train, test = prof.load("train"), prof.load("test")
     t0 = time.perf_counter()
-    history = fit(model, train, config, val=test)
+    try:
+        history = fit(model, train, config, val=test, resume=True)
+    except CheckpointError as e:  # a damaged or foreign checkpoint: start this run afresh
+        warnings.warn(f"{e}; training from the start", RuntimeWarning, stacklevel=2)
+        checkpoint.unlink(missing_ok=True)
+        torch.manual_seed(seed)
+        model = create_model(model_name, **kwargs)
+        history = fit(model, train, config, val=test)
     history.meta.update({"model": model_name, "model_kwargs": kwargs, "profile": prof.name, "seed": seed,
                          "val_split": "test", "fit_seconds": time.perf_counter() - t0})
+    config.checkpoint_path = None  # the stored config says how it trained, not where it was saved
     _store(entry, model, history, config)
+    checkpoint.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # leave no empty folder behind
+        checkpoint.parent.rmdir()
     history.from_cache = False
     return model.eval(), history
 
@@ -149,7 +166,7 @@ def _store(entry: Path, model: nn.Module, history: History, config) -> None:
 
 
 def cifar_run(kind: str, depth: int, profile: Profile | str | None = None, *, seed: int = 0,
-              progress: bool = True) -> tuple[nn.Module, History]:
+              progress: bool | None = None) -> tuple[nn.Module, History]:
     """The shared quick/gpu run of a plain or residual CIFAR net (paper Sec. 4.2) at ``depth``.
 
     ``kind`` is "plain" or "resnet". Uses the registry alias (e.g. "plain56") when there is one, so
@@ -166,7 +183,7 @@ def cifar_run(kind: str, depth: int, profile: Profile | str | None = None, *, se
 
 
 def degradation_runs(profile: Profile | str | None = None, seeds: tuple[int, ...] = (0,),
-                     progress: bool = True) -> dict[str, History]:
+                     progress: bool | None = None) -> dict[str, History]:
     """Plain and residual nets at every depth of ``profile.depths`` (the paper's Fig. 6).
 
     Keys: "plain-20", "resnet-56", ... (with several seeds: "plain-20 (seed 1)")."""

@@ -1,0 +1,153 @@
+"""helpers.runtime and the Colab side of training: cache location, Drive, progress, resume,
+and the setup cell's choices on a mocked T4 and A100."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+import helpers.train.loop as loop
+from helpers import runtime
+from helpers.experiments import train_cached
+from helpers.profiles import Profile, get_profile
+
+torch.set_num_threads(1)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def tiny_profile(tmp_path: Path, monkeypatch) -> Profile:
+    from conftest import make_fake_fmnist
+
+    root = make_fake_fmnist(tmp_path / "fm", n_train=300, n_test=100)
+    monkeypatch.setenv("RESNET_BOOK_DATA", str(root))
+    monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "cache"))
+    return Profile(name="smoke", dataset="fashion-mnist", train_subset=160, test_subset=60,
+                   width=4, depths=(8, 14), epochs=3, batch_size=32, lr=0.05, val_size=50,
+                   device="cpu")
+
+
+def test_cache_root_rule(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "c"))
+    assert runtime.cache_root() == tmp_path / "c"
+    assert runtime.data_dir() == tmp_path / "c" / "data"
+    assert runtime.checkpoint_dir() == tmp_path / "c" / "checkpoints"
+    monkeypatch.delenv("RESNET_BOOK_CACHE")
+    assert runtime.cache_root() == ROOT / "_build" / "model_cache"  # a source checkout
+
+
+def test_cache_root_outside_a_checkout(monkeypatch, tmp_path) -> None:
+    """A pip-installed helpers (no _toc.yml next to it) caches under ~/.cache/resnet-book."""
+    monkeypatch.delenv("RESNET_BOOK_CACHE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(runtime, "__file__", str(tmp_path / "site" / "helpers" / "runtime.py"))
+    assert runtime.cache_root() == tmp_path / ".cache" / "resnet-book"
+
+
+@pytest.mark.parametrize("value, shown", [(None, True), ("1", True), ("0", False),
+                                          ("false", False)])
+def test_progress_switch(monkeypatch, value, shown) -> None:
+    if value is None:
+        monkeypatch.delenv("RESNET_BOOK_PROGRESS", raising=False)
+    else:
+        monkeypatch.setenv("RESNET_BOOK_PROGRESS", value)
+    assert runtime.show_progress() is shown
+    assert get_profile("smoke").train_config().progress is shown
+
+
+def test_use_drive_points_the_cache_at_drive(monkeypatch, tmp_path) -> None:
+    mounted = []
+    colab = types.ModuleType("google.colab")
+    colab.drive = types.SimpleNamespace(mount=lambda path: mounted.append(path))
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(runtime, "DRIVE_MOUNT", str(tmp_path / "drive"))
+    monkeypatch.delenv("RESNET_BOOK_CACHE", raising=False)
+    root = runtime.use_drive()
+    assert mounted == [str(tmp_path / "drive")]
+    assert root == tmp_path / "drive" / "MyDrive" / "resnet-book-cache" and root.is_dir()
+    assert runtime.cache_root() == root
+
+
+def test_use_drive_outside_colab_says_what_to_do(monkeypatch) -> None:
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    with pytest.raises(RuntimeError, match="RESNET_BOOK_CACHE"):
+        runtime.use_drive()
+
+
+def test_interrupted_cached_training_resumes_to_the_same_weights(tiny_profile, monkeypatch):
+    """A disconnect in epoch 2 of 3 (KeyboardInterrupt), then the same call again: it resumes
+    from the checkpoint and ends bitwise equal to an uninterrupted run (CPU)."""
+    reference, ref_history = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
+    monkeypatch.setenv("RESNET_BOOK_CACHE", str(Path(runtime.cache_root()).parent / "cache2"))
+
+    real_lr_at, calls = loop.lr_at, {"n": 0}
+
+    def interrupt_at_step_7(step, config, total):
+        calls["n"] += 1
+        if step == 7 and calls["n"] < 100:  # 5 steps per epoch: in the middle of epoch 2
+            calls["n"] = 100
+            raise KeyboardInterrupt
+        return real_lr_at(step, config, total)
+
+    monkeypatch.setattr(loop, "lr_at", interrupt_at_step_7)
+    with pytest.raises(KeyboardInterrupt):
+        train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
+    (checkpoint,) = runtime.checkpoint_dir().iterdir()
+    assert checkpoint.suffix == ".pt"
+    assert not [p for p in runtime.cache_root().iterdir() if p.name != "checkpoints"]
+
+    resumed, history = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
+    assert not history.from_cache
+    assert [e["train_loss"] for e in history.epochs] == [
+        e["train_loss"] for e in ref_history.epochs]
+    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+    assert not runtime.checkpoint_dir().exists(), "the checkpoint is removed once stored"
+    _, again = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
+    assert again.from_cache, "a finished run is reused (by this or another chapter)"
+
+
+# ---------------------------------------------------------------------------------------------
+# The choices on a (mocked) Colab GPU
+# ---------------------------------------------------------------------------------------------
+
+
+def fake_cuda(monkeypatch, name: str, capability: tuple[int, int]) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: name)
+
+
+@pytest.mark.parametrize("name, capability, precision", [
+    ("Tesla T4", (7, 5), "fp16 autocast + GradScaler"),
+    ("NVIDIA A100-SXM4-40GB", (8, 0), "bf16 autocast"),
+])
+def test_setup_on_a_gpu(monkeypatch, capsys, name, capability, precision) -> None:
+    fake_cuda(monkeypatch, name, capability)
+    monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
+    chosen = runtime.setup()
+    assert chosen.profile == "gpu" and chosen.precision == precision
+    assert f"compute capability {capability[0]}.{capability[1]}" in chosen.device
+    out = capsys.readouterr().out
+    assert name in out and "profile: gpu" in out and precision in out
+
+
+def test_setup_keeps_the_users_profile(monkeypatch) -> None:
+    fake_cuda(monkeypatch, "Tesla T4", (7, 5))
+    monkeypatch.setenv("RESNET_BOOK_PROFILE", "smoke")
+    assert runtime.setup(verbose=False).profile == "smoke"
+
+
+def test_setup_on_colab_without_a_gpu_says_how_to_get_one(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-test")
+    monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
+    chosen = runtime.setup()
+    assert chosen.profile == "quick" and chosen.precision in ("fp32", "bf16 autocast")
+    assert "Change runtime type" in capsys.readouterr().out
