@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["Dataset", "DatasetError", "DATASETS", "load_dataset", "dataset_search_path"]
+__all__ = ["Dataset", "DatasetError", "DownloadError", "DATASETS", "load_dataset", "dataset_search_path"]
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 SPLITS = ("train", "val", "test")
@@ -178,13 +178,17 @@ _CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 
 
 def dataset_search_path(root: str | Path | None = None) -> list[Path]:
-    """Directories searched for data, in order: root, $RESNET_BOOK_DATA, ./data, Debian's dir."""
-    dirs: list[Path] = []
+    """Directories searched for data, in order: root (alone, if given), $RESNET_BOOK_DATA,
+    ``<cache>/data`` (see :func:`helpers.runtime.cache_root`), Debian's dataset directory.
+    Never the working directory: a notebook finds the same data wherever it runs."""
+    from ..runtime import data_dir
+
     if root is not None:
         return [Path(root).expanduser()]
+    dirs: list[Path] = []
     if os.environ.get("RESNET_BOOK_DATA"):
         dirs.append(Path(os.environ["RESNET_BOOK_DATA"]).expanduser())
-    dirs.append(Path("data"))
+    dirs.append(data_dir())
     dirs.append(DEBIAN_FASHION_MNIST)
     return dirs
 
@@ -211,40 +215,106 @@ def _find_cifar(base: Path) -> Path | None:
     return None
 
 
-def _download(name: str, dirs: list[Path]) -> Path | None:
-    """Try torchvision's downloader (it verifies MD5 checksums); None when offline."""
-    target = dirs[0] if dirs[0] != DEBIAN_FASHION_MNIST else Path("data")
+# Where the original files are published, and their MD5 checksums (as torchvision checks them).
+FMNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+FMNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"
+
+
+class DownloadError(DatasetError):
+    """A download failed; the message names the URL, the error and how to place the files."""
+
+
+def _fetch(url: str, target: Path, md5: str) -> None:
+    """Download ``url`` to ``target``: into a temporary file next to it, check the MD5, then
+    rename. A failure raises :class:`DownloadError` and leaves no partial file behind."""
+    import hashlib
+    import tempfile
+    import urllib.request
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    tmp = Path(tmp_name)
     try:
-        import torchvision
+        digest = hashlib.md5()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            while chunk := response.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != md5:
+            raise DownloadError(f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, expected {md5})")
+        os.replace(tmp, target)
+    except DownloadError:
+        raise
+    except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts and disk errors are OSErrors
+        raise DownloadError(f"{url}: {type(e).__name__}: {e}") from e
+    finally:
+        tmp.unlink(missing_ok=True)
 
-        if name == "cifar10":
-            for train in (True, False):
-                torchvision.datasets.CIFAR10(str(target), train=train, download=True)
-            return _find_cifar(target)
-        for train in (True, False):
-            torchvision.datasets.FashionMNIST(str(target), train=train, download=True)
-        return _find_fmnist(target)
-    except Exception:  # network errors come in many types; the caller reports what to do
-        return None
 
+def _download(name: str, target: Path) -> Path:
+    """Download ``name`` into ``target`` (a fresh subfolder appears only when complete)."""
+    import shutil
+    import tarfile
+    import tempfile
 
-def _missing_message(name: str, dirs: list[Path]) -> str:
-    searched = ", ".join(str(d) for d in dirs)
+    target.mkdir(parents=True, exist_ok=True)
     if name == "fashion-mnist":
-        how = (
-            "Fix: `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or download the 4 files "
-            "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-            "t10k-labels-idx1-ubyte.gz from https://github.com/zalandoresearch/fashion-mnist "
-            "(data/fashion) into ./data/fashion-mnist/"
-        )
-    else:
-        how = (
-            "Fix: download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz and unpack it so "
-            "that ./data/cifar-10-batches-py/data_batch_1 exists"
-        )
+        final = target / "fashion-mnist"
+        staging = Path(tempfile.mkdtemp(prefix=".fashion-mnist.", dir=target))
+        try:
+            for filename, md5 in FMNIST_MD5.items():
+                _fetch(FMNIST_URL + filename, staging / filename, md5)
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return final
+    archive = target / "cifar-10-python.tar.gz"
+    staging = Path(tempfile.mkdtemp(prefix=".cifar-10.", dir=target))
+    try:
+        if not archive.exists():
+            _fetch(CIFAR_URL, archive, CIFAR_MD5)
+        try:
+            with tarfile.open(archive) as tar:
+                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(staging, **safe)
+        except (OSError, tarfile.TarError) as e:
+            archive.unlink(missing_ok=True)
+            raise DownloadError(f"{archive}: cannot unpack ({e}); deleted, run again") from e
+        final = target / "cifar-10-batches-py"
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(staging / "cifar-10-batches-py", final)
+        archive.unlink()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def _manual_steps(name: str, target: Path) -> str:
+    if name == "fashion-mnist":
+        return (f"download the 4 files {', '.join(FMNIST_MD5)} from {FMNIST_URL} (or from "
+                "https://github.com/zalandoresearch/fashion-mnist, folder data/fashion) into "
+                f"{target / 'fashion-mnist'}/, or on Debian/Ubuntu "
+                "`sudo apt-get install dataset-fashion-mnist`")
+    return (f"download {CIFAR_URL} and unpack it into {target}, so that "
+            f"{target / 'cifar-10-batches-py' / 'data_batch_1'} exists")
+
+
+def _missing_message(name: str, dirs: list[Path], error: str | None = None) -> str:
+    searched = ", ".join(str(d) for d in dirs)
+    target = next(d for d in dirs if d != DEBIAN_FASHION_MNIST)
+    why = f"the download failed ({error})" if error else "downloading is disabled"
     return (
-        f"{DATASETS[name].title} not found (searched: {searched}; download failed or was disabled). "
-        f"{how}, or set RESNET_BOOK_DATA to a directory that holds them."
+        f"{DATASETS[name].title} not found (searched: {searched}) and {why}. To place the files "
+        f"by hand, {_manual_steps(name, target)}; or set RESNET_BOOK_DATA to a directory that "
+        "holds them."
     )
 
 
@@ -257,7 +327,11 @@ def locate(name: str, root: str | Path | None = None, download: bool = True) -> 
         if found is not None:
             return found.resolve()
     if download and os.environ.get("RESNET_BOOK_NO_DOWNLOAD", "") in ("", "0"):
-        found = _download(name, dirs)
+        target = next(d for d in dirs if d != DEBIAN_FASHION_MNIST)
+        try:
+            found = finder(_download(name, target))
+        except DownloadError as e:
+            raise DownloadError(_missing_message(name, dirs, str(e))) from e
         if found is not None:
             return found.resolve()
     raise DatasetError(_missing_message(name, dirs))
