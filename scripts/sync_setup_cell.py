@@ -1,5 +1,8 @@
 """Make the first code cell of every notebook in _toc.yml equal chapters/_setup_cell.py.
 
+First chapters/_setup_cell.py itself is brought up to date: REPO_URL from _config.yml
+(repository.url, the one thing a fork changes) and REF = "v<helpers.__version__>".
+
 A notebook whose first code cell is the placeholder ``# SETUP-CELL`` (or an older setup cell,
 recognised by ``REPO_URL =``) gets it replaced; one without either gets the setup cell inserted
 before its first code cell. Outputs and execution counts are stripped everywhere.
@@ -7,6 +10,7 @@ Usage: ``python scripts/sync_setup_cell.py [--check]``.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -14,7 +18,22 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SETUP = (ROOT / "chapters" / "_setup_cell.py").read_text(encoding="utf-8").rstrip("\n")
+SETUP_FILE = ROOT / "chapters" / "_setup_cell.py"
+
+
+def pinned_setup_cell() -> str:
+    """chapters/_setup_cell.py with REPO_URL from _config.yml (repository.url) and REF the tag
+    ``v<helpers.__version__>``, so that a notebook installs the helpers of its own version."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    init = (ROOT / "helpers" / "__init__.py").read_text(encoding="utf-8")
+    version = re.search(r'^__version__ = "([^"]+)"', init, re.M).group(1)
+    text = SETUP_FILE.read_text(encoding="utf-8")
+    text = re.sub(r'^REPO_URL = ".*"$', f'REPO_URL = "{config["repository"]["url"]}"', text,
+                  flags=re.M)
+    return re.sub(r'^REF = ".*"$', f'REF = "v{version}"', text, flags=re.M)
+
+
+SETUP = pinned_setup_cell().rstrip("\n")
 
 
 def toc_notebooks() -> list[Path]:
@@ -51,13 +70,17 @@ def sync(path: Path) -> bool:
             cell.outputs, cell.execution_count = [], None
     after = nbformat.writes(nb)
     if after != before:
-        path.write_text(after, encoding="utf-8")
+        path.write_text(after + "\n", encoding="utf-8")
     return after != before
 
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     changed = []
+    if SETUP_FILE.read_text(encoding="utf-8").rstrip("\n") != SETUP:
+        changed.append(SETUP_FILE)
+        if not check:
+            SETUP_FILE.write_text(SETUP + "\n", encoding="utf-8")
     for path in toc_notebooks():
         if check:
             text = path.read_text(encoding="utf-8")

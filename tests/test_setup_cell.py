@@ -17,73 +17,82 @@ SETUP = ROOT / "chapters" / "_setup_cell.py"
 TEXT = SETUP.read_text(encoding="utf-8")
 
 
-def run_setup(monkeypatch, *, colab: bool, gpu: bool, helpers_importable: bool,
-              env_profile: str | None = None) -> tuple[list, dict]:
-    """Exec the cell with Colab, CUDA, `helpers` and pip simulated; return (pip calls, environ)."""
-    calls: list = []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append((cmd, kw)))
-    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
-    monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
-    if env_profile:
-        monkeypatch.setenv("RESNET_BOOK_PROFILE", env_profile)
-    if colab:
-        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    else:
-        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    fake_torch = types.SimpleNamespace(cuda=types.SimpleNamespace(is_available=lambda: gpu))
-    monkeypatch.setitem(sys.modules, "torch", fake_torch)
-    # None in sys.modules makes `import helpers` raise ImportError.
-    monkeypatch.setitem(sys.modules, "helpers", types.ModuleType("helpers") if helpers_importable else None)
-    import os
+def fake_helpers(monkeypatch, importable: bool) -> list:
+    """Simulate `helpers` (importable or not) with a `helpers.runtime.setup` that records calls."""
+    setups: list = []
+    runtime = types.ModuleType("helpers.runtime")
+    runtime.setup = lambda: setups.append("setup")
+    package = types.ModuleType("helpers")
+    package.runtime = runtime
+    # None in sys.modules makes `import helpers` raise ImportError (until "pip" installs it).
+    monkeypatch.setitem(sys.modules, "helpers", package if importable else None)
+    monkeypatch.setitem(sys.modules, "helpers.runtime", runtime)
+    return setups, package
 
+
+def run_setup(monkeypatch, *, colab: bool, helpers_importable: bool,
+              colab_by_env: bool = False, spec: str | None = None) -> tuple[list, list]:
+    """Exec the cell with Colab, `helpers` and pip simulated; return (pip calls, setup calls)."""
+    calls: list = []
+    setups, package = fake_helpers(monkeypatch, helpers_importable)
+
+    def pip(cmd, **kw):
+        calls.append((cmd, kw))
+        sys.modules["helpers"] = package  # the install makes it importable
+
+    monkeypatch.setattr(subprocess, "run", pip)
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.delenv("RESNET_BOOK_HELPERS", raising=False)
+    if spec:
+        monkeypatch.setenv("RESNET_BOOK_HELPERS", spec)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    if colab_by_env:
+        monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
+    elif colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     exec(compile(TEXT, str(SETUP), "exec"), {"__name__": "__main__"})
-    return calls, dict(os.environ)
+    return calls, setups
 
 
 def test_outside_colab_does_nothing(monkeypatch):
-    calls, env = run_setup(monkeypatch, colab=False, gpu=True, helpers_importable=False)
-    assert calls == []
-    assert "RESNET_BOOK_PROFILE" not in env
+    calls, setups = run_setup(monkeypatch, colab=False, helpers_importable=False)
+    assert calls == [] and setups == []
 
 
-@pytest.mark.parametrize("gpu", [True, False])
-def test_colab_without_helpers_installs_from_repository(monkeypatch, gpu):
-    calls, env = run_setup(monkeypatch, colab=True, gpu=gpu, helpers_importable=False)
-    assert len(calls) == 1
+def test_colab_without_helpers_installs_the_pinned_version(monkeypatch):
+    calls, setups = run_setup(monkeypatch, colab=True, helpers_importable=False)
+    assert len(calls) == 1 and setups == ["setup"]
     cmd, kwargs = calls[0]
     assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
     assert "--no-deps" in cmd and kwargs.get("check") is True
-    assert f"git+{repository_url()}" in cmd
+    version = re.search(r'__version__ = "([^"]+)"',
+                        (ROOT / "helpers" / "__init__.py").read_text()).group(1)
+    assert f"git+{repository_url()}@v{version}" in cmd, "the notebook's own version, not main"
+    assert "captum" in cmd and "torchinfo" not in cmd
     assert not {"torch", "torchvision"} & set(cmd), "never reinstall Colab's torch"
-    assert env.get("RESNET_BOOK_PROFILE") == ("gpu" if gpu else None)
+
+
+def test_install_source_can_be_overridden(monkeypatch):
+    calls, _ = run_setup(monkeypatch, colab=True, helpers_importable=False,
+                         spec="git+file:///tmp/resnet-book")
+    assert "git+file:///tmp/resnet-book" in calls[0][0]
 
 
 def test_colab_with_helpers_skips_install(monkeypatch):
-    calls, env = run_setup(monkeypatch, colab=True, gpu=True, helpers_importable=True)
-    assert calls == []
-    assert env["RESNET_BOOK_PROFILE"] == "gpu"
+    calls, setups = run_setup(monkeypatch, colab=True, helpers_importable=True)
+    assert calls == [] and setups == ["setup"]
 
 
-def test_colab_detected_by_env_and_user_profile_kept(monkeypatch):
-    calls, env = run_setup_env_colab(monkeypatch)
-    assert env["RESNET_BOOK_PROFILE"] == "paper", "a profile the user set must not be overridden"
+def test_colab_detected_by_env(monkeypatch):
+    calls, setups = run_setup(monkeypatch, colab=False, colab_by_env=True,
+                              helpers_importable=False)
+    assert len(calls) == 1 and setups == ["setup"], "COLAB_RELEASE_TAG alone counts as Colab"
 
 
-def run_setup_env_colab(monkeypatch):
-    """Colab detected only through COLAB_RELEASE_TAG, with a user-chosen profile."""
-    calls: list = []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append((cmd, kw)))
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
-    monkeypatch.setenv("RESNET_BOOK_PROFILE", "paper")
-    monkeypatch.setitem(sys.modules, "torch",
-                        types.SimpleNamespace(cuda=types.SimpleNamespace(is_available=lambda: True)))
-    monkeypatch.setitem(sys.modules, "helpers", None)
-    import os
-
-    exec(compile(TEXT, str(SETUP), "exec"), {"__name__": "__main__"})
-    assert len(calls) == 1, "COLAB_RELEASE_TAG alone must count as Colab"
-    return calls, dict(os.environ)
+def test_ref_and_url_are_in_sync():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_setup_cell.py"),
+                             "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_setup_cell_is_short():
