@@ -140,6 +140,10 @@ def collect_labels(path: Path, root: Path) -> dict[str, tuple[str, str]]:
         text = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     else:
         text = path.read_text(encoding="utf-8")
+    return labels_in(text, docname)
+
+
+def labels_in(text: str, docname: str) -> dict[str, tuple[str, str]]:
     labels = {}
     for m in re.finditer(r"^\(([\w\-:.]+)\)=\s*\n+#+\s+(.+)$", text, re.M):
         labels[m.group(1)] = (docname, m.group(2).strip())
@@ -147,7 +151,9 @@ def collect_labels(path: Path, root: Path) -> dict[str, tuple[str, str]]:
                          re.M):
         name = re.search(r"^:(?:label|name): *(\S+)", m.group(4), re.M)
         if name:
-            title = m.group(3).strip() or m.group(5).strip() or m.group(2)
+            caption = m.group(5).strip()
+            is_figure = m.group(2) in ("figure", "glue:figure", "table", "list-table")
+            title = (caption if is_figure else m.group(3).strip() or caption) or m.group(2)
             labels[name.group(1)] = (docname, title)
     return labels
 
@@ -169,6 +175,7 @@ class Page:
 
 def convert_markdown(text: str, page: Page) -> str:
     """Rewrite one markdown cell's MyST as CommonMark + a little HTML (see module docstring)."""
+    page.book.labels = {**labels_in(text, page.docname), **page.book.labels}
     text = LABEL_LINE.sub("", text)
     text = re.sub(r"^(\$\$)\s*\([\w\-:.]+\)\s*$", r"\1", text, flags=re.M)  # $$ (eq-label)
     text = convert_blocks(text, page)
@@ -340,16 +347,20 @@ def convert_links(text: str, page: Page) -> str:
     """Relative links to other pages go to the website; relative images to its _images/."""
 
     def link(m: re.Match) -> str:
-        bang, label, target = m.group(1), m.group(2), m.group(3)
+        bang, text, target = m.group(1), m.group(2), m.group(3)
+        label = target.lstrip("#")
+        if label in page.book.labels and not bang:  # MyST [text](label): a cross-reference
+            docname, _ = page.book.labels[label]
+            return f"[{m.group(2)}]({page.book.page(docname, make_id(label))})"
         if re.match(r"^([a-z]+:|#)", target):
             return m.group(0)
         if bang:
-            return f"![{label}]({page.book.image(target)})"
+            return f"![{text}]({page.book.image(target)})"
         path, _, anchor = target.partition("#")
         if not re.search(r"\.(md|ipynb)$", path):
             return m.group(0)
         docname = (Path(page.docname).parent / re.sub(r"\.(md|ipynb)$", "", path)).as_posix()
-        return f"[{label}]({page.book.page(docname, anchor)})"
+        return f"[{text}]({page.book.page(docname, anchor)})"
 
     text = re.sub(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)", link, text)
     return re.sub(r'(<img\b[^>]*\bsrc=")(?![a-z]+:)([^"]+)"',
@@ -384,7 +395,10 @@ def convert_notebook(path: Path, book: Book) -> nbformat.NotebookNode:
         f"*Colab edition of [{notebook_title(nb)}]({book.page(docname)}) from the book "
         f"[Deep Residual Networks]({book.base}). Run the first code cell to install the "
         "book's `helpers` package; **Runtime > Run all** runs the chapter.*")
-    banner.id = "colab-edition"
+    if nb.nbformat_minor >= 5:
+        banner.id = "colab-edition"  # fixed, so regenerating changes nothing
+    else:
+        banner.pop("id", None)
     nb.cells.insert(0, banner)
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},

@@ -1,6 +1,7 @@
 """Write the Colab edition of every chapter notebook to colab/ (see scripts/colab_convert.py).
 
-Usage: ``python scripts/colab_notebooks.py`` regenerates colab/; ``--check`` only reports
+Usage: ``python scripts/colab_notebooks.py`` syncs the chapters' setup cells
+(scripts/sync_setup_cell.py) and regenerates colab/; ``--check`` only reports
 notebooks that are out of date (exit 1), as tests/test_colab_notebooks.py does. Run it after
 changing a chapter, the bibliography, the glossary or _config.yml's repository.url.
 """
@@ -30,6 +31,10 @@ def render_all(root: Path = ROOT) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
+    if not check:  # first cells and REPO_URL/REF first, so that colab/ copies them
+        import sync_setup_cell
+
+        sync_setup_cell.main([])
     wanted = render_all()
     stale = [name for name, text in wanted.items()
              if not (OUT / name).exists() or (OUT / name).read_text(encoding="utf-8") != text]
