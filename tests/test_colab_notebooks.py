@@ -60,7 +60,7 @@ def test_rendered_markdown_has_no_raw_myst(chapter: Path) -> None:
     for raw in RAW_MYST:
         assert raw not in body, f"{chapter.name}: {raw!r} is shown raw"
     assert not re.search(r"^\([\w\-:.]+\)=\s*$", markdown(nb), re.M), "a label is shown raw"
-    relative = re.findall(r'(?:href|src)="(?!https?:|mailto:)([^"]*)"', body)
+    relative = re.findall(r'(?:href|src)="(?!https?:|mailto:|#)([^"]*)"', body)
     assert not relative, f"{chapter.name}: links that do not resolve on Colab: {relative}"
     source = markdown(nbformat.read(chapter, as_version=4))
     solutions = len(re.findall(r"^`{3,}\{solution\}", source, re.M))
