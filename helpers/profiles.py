@@ -2,7 +2,7 @@
 
 ``smoke``  tests: seconds.
 ``quick``  the book build on 2 CPU cores: Fashion-MNIST subsets, narrow nets, < ~60 s per run.
-``gpu``    Colab (a T4): all of CIFAR-10, 6 epochs, so that each chapter's Run-all fits in about
+``gpu``    Colab (a T4): all of CIFAR-10, 5 epochs, so that each chapter's Run-all fits in about
            10 minutes on a T4 (estimate: ``helpers.runtime.estimate_minutes``; README).
 ``paper``  He et al. (2016), Sec. 4.2: CIFAR-10, all 50k training images (the paper chose the
            schedule on a 45k/5k split: use ``val_size=5000`` for that), 64k iterations at batch 128,
@@ -96,7 +96,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "gpu": Profile(
         name="gpu", dataset="cifar10", train_subset=None, test_subset=None, width=16,
-        depths=(20, 56), epochs=6, batch_size=128, lr=0.1, warmup_iters=200, warmup_lr=0.01,
+        depths=(20, 56), epochs=5, batch_size=128, lr=0.1, warmup_iters=200, warmup_lr=0.01,
         milestones=(0.5, 0.75), seeds=(0, 1, 2), channels_last=True, val_size=0,
     ),
     "paper": Profile(

@@ -65,10 +65,6 @@ def colab_venv() -> Path:
 def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
     venv = colab_venv()
     python = str(venv / "bin" / "python")
-    for missing in ("captum", "helpers"):  # what the setup cell must bring in
-        probe = subprocess.run([python, "-c", f"import {missing}"], cwd=tmp_path,
-                               capture_output=True)
-        assert probe.returncode != 0, f"{missing} is already in the venv; rebuild it"
     fake = tmp_path / "fake"
     (fake / "google" / "colab").mkdir(parents=True)
     (fake / "google" / "__init__.py").write_text("")
@@ -87,6 +83,10 @@ def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
         "HOME": str(tmp_path / "home"),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     })
+    for missing in ("captum", "helpers"):  # what the setup cell must bring in
+        probe = subprocess.run([python, "-c", f"import {missing}"], cwd=tmp_path, env=env,
+                               capture_output=True)
+        assert probe.returncode != 0, f"{missing} is already in the venv; rebuild it"
     outside = tmp_path / "reader"
     outside.mkdir()
     (tmp_path / "runner.py").write_text(RUNNER)
