@@ -9,7 +9,7 @@ JB := $(VENV)/bin/jupyter-book
 # The CPU budget profile for executing chapters, unless the caller exported one.
 export RESNET_BOOK_PROFILE ?= quick
 
-.PHONY: book test venv vendor serve clean clean-cache
+.PHONY: book test venv vendor serve lab clean clean-cache
 .DEFAULT_GOAL := book
 
 # Python environment: created when missing, re-synced when requirements/pyproject change.
@@ -39,13 +39,19 @@ vendor: venv _vendor/.stamp
 book: venv vendor
 	@echo "Building with RESNET_BOOK_PROFILE=$$RESNET_BOOK_PROFILE"
 	mkdir -p _build
-	$(JB) build . --all -W --keep-going 2>&1 | tee _build/build.log
+	RESNET_BOOK_PROGRESS=0 $(JB) build . --all -W --keep-going 2>&1 | tee _build/build.log
 
 test: book
 	$(PY) -m pytest -q
 
 serve:
 	$(PY) -m http.server -d _build/html 8000
+
+# Read and run the chapters locally in JupyterLab (kernel: .venv; JupyterLab installed on first
+# use). It opens colab/, the Jupyter-flavoured edition; authors edit chapters/ (MyST).
+lab: venv
+	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -q jupyterlab
+	$(VENV)/bin/jupyter lab colab/
 
 clean:
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees _vendor

@@ -12,8 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import make_fake_cifar, make_fake_fmnist
+
 from helpers.data import datasets
 from helpers.data.datasets import DatasetError, DownloadError, load_dataset
 

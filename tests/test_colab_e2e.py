@@ -14,11 +14,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-
 from _site import ROOT
 
 pytestmark = pytest.mark.slow

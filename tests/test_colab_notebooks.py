@@ -12,7 +12,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from _site import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -79,7 +78,7 @@ def test_every_solution_is_inside_details(chapter: Path) -> None:
         pieces = [piece for line in lines[:3]
                   for piece in re.split(r"\{\w+(?::\w+)?\}`[^`]*`|\$[^$]*\$|[`*]", line)]
         probe = max((p.strip() for p in pieces), key=len)
-        assert len(probe) > 8, line
+        assert len(probe) > 8, lines
         assert probe in folded and probe not in outside, f"{chapter.name}: {probe!r} not folded"
 
 

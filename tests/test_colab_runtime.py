@@ -106,7 +106,8 @@ def test_interrupted_cached_training_resumes_to_the_same_weights(tiny_profile, m
     assert not history.from_cache
     assert [e["train_loss"] for e in history.epochs] == [
         e["train_loss"] for e in ref_history.epochs]
-    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
+    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values(),
+                    strict=True):
         assert torch.equal(a, b)
     assert not runtime.checkpoint_dir().exists(), "the checkpoint is removed once stored"
     _, again = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
@@ -151,3 +152,39 @@ def test_setup_on_colab_without_a_gpu_says_how_to_get_one(monkeypatch, capsys) -
     chosen = runtime.setup()
     assert chosen.profile == "quick" and chosen.precision in ("fp32", "bf16 autocast")
     assert "Change runtime type" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# The Colab budget: each chapter's training fits a T4 sitting (estimate from MACs)
+# ---------------------------------------------------------------------------------------------
+
+# What each chapter trains under the gpu profile (model, runs), kept in step with the chapters:
+# ch. 2 the plain nets, ch. 3 plain and ResNet at both depths, ch. 4 the same for two seeds,
+# ch. 6 four families at their default CIFAR size.
+CHAPTER_TRAINING = {
+    "02_vanishing_gradients": [("plain20", 1), ("plain56", 1)],
+    "03_residual_networks": [("plain20", 1), ("resnet20", 1), ("plain56", 1), ("resnet56", 1)],
+    "04_training_and_testing": [("plain20", 2), ("resnet20", 2), ("plain56", 2), ("resnet56", 2)],
+    "06_related_work": [("vgg_cifar", 1), ("googlenet_cifar", 1), ("resnet20", 1),
+                        ("densenet_cifar", 1)],
+}
+OVERHEAD_MIN = 2.5  # pip install, CIFAR-10 download and decode, CUDA start, untimed cells
+
+
+def test_gpu_profile_fits_ten_minutes_per_chapter_on_a_t4() -> None:
+    from helpers.analysis.complexity import count_macs
+    from helpers.experiments import _model_kwargs
+    from helpers.models import create_model
+
+    profile = get_profile("gpu")
+    assert profile.depths == (20, 56) and profile.dataset == "cifar10"
+    train = 50_000 - profile.val_size if profile.train_subset is None else profile.train_subset
+    test = profile.test_subset or 10_000
+    estimates = {}
+    for chapter, runs in CHAPTER_TRAINING.items():
+        macs = [(count_macs(create_model(name, **_model_kwargs(name, profile, {})),
+                            (1, 3, 32, 32)), n) for name, n in runs]
+        estimates[chapter] = runtime.estimate_minutes(macs, train, test, profile.epochs)
+    print({k: f"{v:.1f} min" for k, v in estimates.items()})
+    assert max(estimates.values()) + OVERHEAD_MIN <= 10, estimates
+    assert estimates["04_training_and_testing"] > 4, "the estimate itself went wrong"

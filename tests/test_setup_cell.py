@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from _site import ROOT, toc_files
 
 SETUP = ROOT / "chapters" / "_setup_cell.py"
