@@ -188,3 +188,20 @@ def test_gpu_profile_fits_ten_minutes_per_chapter_on_a_t4() -> None:
     print({k: f"{v:.1f} min" for k, v in estimates.items()})
     assert max(estimates.values()) + OVERHEAD_MIN <= 10, estimates
     assert estimates["04_training_and_testing"] > 4, "the estimate itself went wrong"
+
+
+@pytest.mark.parametrize("name, capability, precision", [
+    ("Tesla T4", (7, 5), "fp16 autocast + GradScaler"),
+    ("NVIDIA A100-SXM4-80GB", (8, 0), "bf16 autocast"),
+])
+def test_the_setup_cell_on_colab_with_a_gpu(monkeypatch, capsys, name, capability, precision):
+    """The chapters' first cell itself, on a mocked Colab with helpers already installed."""
+    fake_cuda(monkeypatch, name, capability)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
+    cell = (ROOT / "chapters" / "_setup_cell.py").read_text(encoding="utf-8")
+    exec(compile(cell, "_setup_cell.py", "exec"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    assert f"{name} (compute capability {capability[0]}.{capability[1]})" in out
+    assert "profile: gpu" in out and f"precision: {precision}" in out
+    assert get_profile().name == "gpu"
