@@ -187,6 +187,7 @@ def plot_confusion(
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
+    dark = 0.5 * (1.0 if normalize else cm.max())  # white text on the darker half of the scale
     for i in range(k):
         for j in range(k):
             if cm[i, j] < (0.01 if normalize else 1):
@@ -196,7 +197,7 @@ def plot_confusion(
             else:
                 text = f"{int(cm[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=MIN_FONT_PT + 0.5,
-                    color="white" if cm[i, j] > 0.5 * cm.max() else "black")
+                    color="white" if cm[i, j] > dark else "black")
     bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
     if normalize:
         bar.set_label("share of the true class" + (" (cells in %)" if percent else ""))
