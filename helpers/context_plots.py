@@ -10,7 +10,7 @@ at 8 pt or more.
 from __future__ import annotations
 
 import html
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 
@@ -76,7 +76,7 @@ def plot_error_vs_gmacs(gmacs: Mapping[str, float], provenance: str | None = Non
         xs = [gmacs[r.name] for r in rows]
         ax.plot(xs, [r.top1 for r in rows], color=color, label=label, **QUOTED_STYLE)
         if table is pr.IMAGENET_TABLE3:
-            for r, x in zip(rows, xs):
+            for r, x in zip(rows, xs, strict=True):
                 ax.annotate(r.model.split()[0], (x, r.top1), textcoords="offset points",
                             xytext=(6, 5), fontsize=9)
     ax.margins(x=0.12, y=0.12)
@@ -202,7 +202,7 @@ def plot_attribution_overlay(images: Sequence, attributions, titles: Sequence[st
         axes[i, 2].imshow(images[i])
         axes[i, 2].imshow(magnitude, cmap=cmap, vmin=0, vmax=1, alpha=0.6)
         axes[i, 0].set_ylabel(titles[i], fontsize=9)
-        for ax, title in zip(axes[i], ("photo", "|attribution|", "overlay")):
+        for ax, title in zip(axes[i], ("photo", "|attribution|", "overlay"), strict=True):
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:

@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-
 from _figtext import text_sizes_px, too_small  # noqa: E402
+
 from helpers import context_plots as cp  # noqa: E402
 from helpers import figstyle  # noqa: E402
 from helpers.analysis.attribution import plot_attributions, plot_sanity_check  # noqa: E402
