@@ -25,7 +25,7 @@ CHAPTERS = [f for f in toc_files() if f.startswith("chapters/") and "/appendix/"
 CLUTTER = [
     (r"\d+%\|[█▉▊▋▌▍▎▏ #]*\|", "a tqdm progress bar"),
     (r"\[\d+:\d+<\d+:\d+", "a tqdm timing field"),
-    (r"\b(it|step|steps)/s\]", "a tqdm rate field"),
+    (r"\d(it|step|steps)/s\]", "a tqdm rate field"),
     (r"(?m)^\s*done:", "a 'done: ...' log line"),
     (r"\(trained now\)|\(cache\)|from the cache\)", "cache bookkeeping"),
     (r"executed in \d", "an 'executed in N s' line"),
