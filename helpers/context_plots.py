@@ -18,12 +18,25 @@ from helpers import paper_results as pr
 from helpers.figstyle import figsize
 
 QUOTED_STYLE = dict(marker="o", linestyle="-")
-FAMILY_COLORS = {"resnet": "tab:blue", "plain": "tab:gray", "vgg": "tab:red",
-                 "alexnet": "tab:purple", "googlenet": "tab:green", "densenet": "tab:brown"}
+FAMILY_COLORS = {
+    "resnet": "tab:blue",
+    "plain": "tab:gray",
+    "vgg": "tab:red",
+    "alexnet": "tab:purple",
+    "googlenet": "tab:green",
+    "densenet": "tab:brown",
+}
 
-__all__ = ["note", "plot_imagenet_depth", "plot_error_vs_gmacs", "plot_timeline",
-           "plot_cost_scatter", "plot_ilsvrc_progress", "plot_photos_topk",
-           "plot_attribution_overlay"]
+__all__ = [
+    "note",
+    "plot_imagenet_depth",
+    "plot_error_vs_gmacs",
+    "plot_timeline",
+    "plot_cost_scatter",
+    "plot_ilsvrc_progress",
+    "plot_photos_topk",
+    "plot_attribution_overlay",
+]
 
 
 def note(text: str, title: str = "Note", kind: str = "note"):
@@ -31,57 +44,108 @@ def note(text: str, title: str = "Note", kind: str = "note"):
     from IPython.display import HTML
 
     if kind not in ("note", "warning", "important", "tip"):
-        raise ValueError(f"kind must be one of note, warning, important, tip; got {kind!r}")
-    return HTML(f'<div class="admonition {kind}"><p class="admonition-title">'
-                f"{html.escape(title)}</p><p>{html.escape(text)}</p></div>")
+        raise ValueError(
+            f"kind must be one of note, warning, important, tip; got {kind!r}"
+        )
+    return HTML(
+        f'<div class="admonition {kind}"><p class="admonition-title">'
+        f"{html.escape(title)}</p><p>{html.escape(text)}</p></div>"
+    )
 
 
 # ------------------------------------------------------------------------------- ImageNet
 def plot_imagenet_depth() -> plt.Figure:
     """(a) Table 2: plain vs residual at 18 and 34 layers. (b) Tables 3-4: error vs depth."""
     fig, (a, b) = plt.subplots(1, 2, figsize=figsize(3.6), layout="constrained")
-    for residual, label, color in ((False, "plain", "tab:red"),
-                                   (True, "ResNet (option A)", "tab:blue")):
+    for residual, label, color in (
+        (False, "plain", "tab:red"),
+        (True, "ResNet (option A)", "tab:blue"),
+    ):
         rows = [r for r in pr.IMAGENET_TABLE2 if r.residual == residual]
-        a.plot([r.depth for r in rows], [r.top1 for r in rows], color=color, label=label,
-               **QUOTED_STYLE)
+        a.plot(
+            [r.depth for r in rows],
+            [r.top1 for r in rows],
+            color=color,
+            label=label,
+            **QUOTED_STYLE,
+        )
         for r in rows:
-            a.annotate(f"{r.top1:.2f}", (r.depth, r.top1), textcoords="offset points",
-                       xytext=(7, 3 if not residual else -11), fontsize=9, color=color)
+            a.annotate(
+                f"{r.top1:.2f}",
+                (r.depth, r.top1),
+                textcoords="offset points",
+                xytext=(7, 3 if not residual else -11),
+                fontsize=9,
+                color=color,
+            )
     a.margins(y=0.15)
-    a.set(xticks=[18, 34], xlim=(12, 42), xlabel="weighted layers",
-          ylabel="top-1 error, % (10-crop)", title="Table 2: plain vs ResNet")
+    a.set(
+        xticks=[18, 34],
+        xlim=(12, 42),
+        xlabel="weighted layers",
+        ylabel="top-1 error, % (10-crop)",
+        title="Table 2: plain vs ResNet",
+    )
     a.legend(loc="upper left")
-    for table, label, color in ((pr.IMAGENET_TABLE3, "Table 3 (10-crop)", "tab:blue"),
-                                (pr.IMAGENET_TABLE4, "Table 4 (multi-scale)", "tab:green")):
+    for table, label, color in (
+        (pr.IMAGENET_TABLE3, "Table 3 (10-crop)", "tab:blue"),
+        (pr.IMAGENET_TABLE4, "Table 4 (multi-scale)", "tab:green"),
+    ):
         rows = [r for r in table if r.residual and r.shortcut not in ("A", "C")]
-        b.plot([r.depth for r in rows], [r.top1 for r in rows], color=color, label=label,
-               **QUOTED_STYLE)
-    b.set(xticks=[34, 50, 101, 152], xlabel="weighted layers", ylabel="top-1 error, %",
-          title="Tables 3-4: deeper ResNets")
+        b.plot(
+            [r.depth for r in rows],
+            [r.top1 for r in rows],
+            color=color,
+            label=label,
+            **QUOTED_STYLE,
+        )
+    b.set(
+        xticks=[34, 50, 101, 152],
+        xlabel="weighted layers",
+        ylabel="top-1 error, %",
+        title="Tables 3-4: deeper ResNets",
+    )
     b.legend()
     return fig
 
 
-def plot_error_vs_gmacs(gmacs: Mapping[str, float], provenance: str | None = None
-                        ) -> plt.Figure:
+def plot_error_vs_gmacs(
+    gmacs: Mapping[str, float], provenance: str | None = None
+) -> plt.Figure:
     """Top-1 error (quoted, Tables 3 and 4) against GMACs computed from our models."""
     del provenance  # the chapter's caption says where the GMACs come from
     fig, ax = plt.subplots(figsize=figsize(3.8), layout="constrained")
-    for table, label, color in ((pr.IMAGENET_TABLE3, "Table 3 (10-crop)", "tab:blue"),
-                                (pr.IMAGENET_TABLE4, "Table 4 (single model, multi-scale)",
-                                 "tab:green")):
-        rows = [r for r in table if r.residual and r.shortcut in ("A", "B") and r.name in gmacs
-                and not (r.depth == 34 and r.shortcut == "A" and table is pr.IMAGENET_TABLE3)]
+    for table, label, color in (
+        (pr.IMAGENET_TABLE3, "Table 3 (10-crop)", "tab:blue"),
+        (pr.IMAGENET_TABLE4, "Table 4 (single model, multi-scale)", "tab:green"),
+    ):
+        rows = [
+            r
+            for r in table
+            if r.residual
+            and r.shortcut in ("A", "B")
+            and r.name in gmacs
+            and not (
+                r.depth == 34 and r.shortcut == "A" and table is pr.IMAGENET_TABLE3
+            )
+        ]
         xs = [gmacs[r.name] for r in rows]
         ax.plot(xs, [r.top1 for r in rows], color=color, label=label, **QUOTED_STYLE)
         if table is pr.IMAGENET_TABLE3:
             for r, x in zip(rows, xs, strict=True):
-                ax.annotate(r.model.split()[0], (x, r.top1), textcoords="offset points",
-                            xytext=(6, 5), fontsize=9)
+                ax.annotate(
+                    r.model.split()[0],
+                    (x, r.top1),
+                    textcoords="offset points",
+                    xytext=(6, 5),
+                    fontsize=9,
+                )
     ax.margins(x=0.12, y=0.12)
-    ax.set(xlabel="GMACs per 224×224 image (counted from our models)",
-           ylabel="top-1 error, % (quoted)", title="Error against compute")
+    ax.set(
+        xlabel="GMACs per 224×224 image (counted from our models)",
+        ylabel="top-1 error, % (quoted)",
+        title="Error against compute",
+    )
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
     return fig
@@ -94,47 +158,74 @@ def plot_timeline() -> plt.Figure:
     The row name carries the venue; a short ILSVRC result stands right of the marker.
     """
     archs = list(pr.ARCHITECTURES)
-    fig, ax = plt.subplots(figsize=figsize(0.4 * len(archs) + 0.9), layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=figsize(0.4 * len(archs) + 0.9), layout="constrained"
+    )
     for row, arch in enumerate(archs):
         winner = arch.ilsvrc is not None and arch.ilsvrc.startswith("1st")
         color = "tab:orange" if winner else ("tab:blue" if arch.ilsvrc else "0.3")
         ax.plot(arch.year, row, "o", color=color, markersize=8, zorder=3)
         if arch.ilsvrc_top5_test is not None:
             place = arch.ilsvrc.split(",")[0].split(" in ")[0]
-            ax.annotate(f"ILSVRC {arch.ilsvrc_year}: {place}, {arch.ilsvrc_top5_test}%",
-                        (arch.year, row), textcoords="offset points", xytext=(9, -3),
-                        fontsize=9, color=color)
+            ax.annotate(
+                f"ILSVRC {arch.ilsvrc_year}: {place}, {arch.ilsvrc_top5_test}%",
+                (arch.year, row),
+                textcoords="offset points",
+                xytext=(9, -3),
+                fontsize=9,
+                color=color,
+            )
     names = [f"{a.name.split(' (')[0]} ({a.venue.split(' (')[0]})" for a in archs]
     ax.set_yticks(range(len(archs)), names)
     ax.invert_yaxis()
-    ax.set(xlim=(2011.5, 2022.3), xticks=list(range(2012, 2019)),
-           xlabel="year of peer-reviewed publication")
+    ax.set(
+        xlim=(2011.5, 2022.3),
+        xticks=list(range(2012, 2019)),
+        xlabel="year of peer-reviewed publication",
+    )
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title("ILSVRC top-5 test error: winner (orange), other placing (blue)",
-                 loc="right")
+    ax.set_title(
+        "ILSVRC top-5 test error: winner (orange), other placing (blue)", loc="right"
+    )
     return fig
 
 
-def plot_cost_scatter(rows: Sequence[Mapping[str, object]], provenance: str | None = None
-                      ) -> plt.Figure:
+def plot_cost_scatter(
+    rows: Sequence[Mapping[str, object]], provenance: str | None = None
+) -> plt.Figure:
     """Parameters against GMACs for our implementations (both computed), one dot per model.
 
     ``rows`` are :func:`helpers.analysis.latency.model_cost_table` rows (name, params, gmacs).
     """
     del provenance
     fig, a = plt.subplots(figsize=figsize(4.2), layout="constrained")
-    left_of = {"vgg16", "resnet34", "resnet101"}  # close neighbours: label on the other side
+    left_of = {
+        "vgg16",
+        "resnet34",
+        "resnet101",
+    }  # close neighbours: label on the other side
     for row in rows:
         name = str(row["name"])
-        color = next((c for prefix, c in FAMILY_COLORS.items() if name.startswith(prefix)),
-                     "0.3")
+        color = next(
+            (c for prefix, c in FAMILY_COLORS.items() if name.startswith(prefix)), "0.3"
+        )
         a.scatter(row["gmacs"], row["params"] / 1e6, color=color, s=45, zorder=3)
         left = name in left_of
-        a.annotate(name, (row["gmacs"], row["params"] / 1e6), textcoords="offset points",
-                   xytext=(-6, 3) if left else (6, 3), ha="right" if left else "left",
-                   fontsize=9)
-    a.set(xscale="log", yscale="log", xlabel="GMACs per 224×224 image",
-          ylabel="parameters (millions)", title="Parameters against compute")
+        a.annotate(
+            name,
+            (row["gmacs"], row["params"] / 1e6),
+            textcoords="offset points",
+            xytext=(-6, 3) if left else (6, 3),
+            ha="right" if left else "left",
+            fontsize=9,
+        )
+    a.set(
+        xscale="log",
+        yscale="log",
+        xlabel="GMACs per 224×224 image",
+        ylabel="parameters (millions)",
+        title="Parameters against compute",
+    )
     a.margins(x=0.25, y=0.15)
     a.grid(alpha=0.3, which="both")
     return fig
@@ -144,27 +235,50 @@ def plot_ilsvrc_progress() -> plt.Figure:
     """The winning (or placed) ILSVRC classification entries' top-5 test error by year."""
     fig, b = plt.subplots(figsize=figsize(3.2, 0.8), layout="constrained")
     entries = [x for x in pr.ARCHITECTURES if x.ilsvrc_top5_test is not None]
-    b.plot([x.ilsvrc_year for x in entries], [x.ilsvrc_top5_test for x in entries], "o-",
-           color="0.4")
+    b.plot(
+        [x.ilsvrc_year for x in entries],
+        [x.ilsvrc_top5_test for x in entries],
+        "o-",
+        color="0.4",
+    )
     for x in entries:
         left = x.name == "VGG"  # shares 2014 with GoogLeNet
-        b.annotate(f"{x.name.split(' ')[0]} {x.ilsvrc_top5_test}%",
-                   (x.ilsvrc_year, x.ilsvrc_top5_test), textcoords="offset points",
-                   xytext=(-7, 2) if left else (7, 2), ha="right" if left else "left",
-                   fontsize=9)
-    b.set(xlabel="ILSVRC year", ylabel="top-5 test error, %", xlim=(2011.2, 2018.8),
-          ylim=(0, 18), title="ILSVRC classification entries (mostly ensembles)")
+        b.annotate(
+            f"{x.name.split(' ')[0]} {x.ilsvrc_top5_test}%",
+            (x.ilsvrc_year, x.ilsvrc_top5_test),
+            textcoords="offset points",
+            xytext=(-7, 2) if left else (7, 2),
+            ha="right" if left else "left",
+            fontsize=9,
+        )
+    b.set(
+        xlabel="ILSVRC year",
+        ylabel="top-5 test error, %",
+        xlim=(2011.2, 2018.8),
+        ylim=(0, 18),
+        title="ILSVRC classification entries (mostly ensembles)",
+    )
     b.grid(alpha=0.3)
     return fig
 
 
-def plot_photos_topk(images: Sequence, predictions: Sequence[Sequence[tuple[str, float]]],
-                     titles: Sequence[str], provenance: str | None = None) -> plt.Figure:
+def plot_photos_topk(
+    images: Sequence,
+    predictions: Sequence[Sequence[tuple[str, float]]],
+    titles: Sequence[str],
+    provenance: str | None = None,
+) -> plt.Figure:
     """Each photo beside a bar chart of its top-k classes and probabilities (one row each)."""
     del provenance
     n = len(images)
-    fig, axes = plt.subplots(n, 2, figsize=figsize(1.9 * n + 0.2), squeeze=False,
-                             layout="constrained", gridspec_kw={"width_ratios": [1, 2.2]})
+    fig, axes = plt.subplots(
+        n,
+        2,
+        figsize=figsize(1.9 * n + 0.2),
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"width_ratios": [1, 2.2]},
+    )
     for j in range(n):
         axes[j, 0].imshow(images[j])
         axes[j, 0].set_title(titles[j], fontsize=9)
@@ -179,9 +293,13 @@ def plot_photos_topk(images: Sequence, predictions: Sequence[Sequence[tuple[str,
     return fig
 
 
-def plot_attribution_overlay(images: Sequence, attributions, titles: Sequence[str],
-                             provenance: str | None = None, cmap: str = "inferno"
-                             ) -> plt.Figure:
+def plot_attribution_overlay(
+    images: Sequence,
+    attributions,
+    titles: Sequence[str],
+    provenance: str | None = None,
+    cmap: str = "inferno",
+) -> plt.Figure:
     """Photo, attribution magnitude, and the two overlaid, one row per image.
 
     ``images`` are (H, W, 3) arrays in [0, 1]; ``attributions`` a (B, 3, H, W) tensor. The map is
@@ -190,8 +308,9 @@ def plot_attribution_overlay(images: Sequence, attributions, titles: Sequence[st
     """
     del provenance
     n = len(images)
-    fig, axes = plt.subplots(n, 3, figsize=figsize(2.3 * n + 0.5), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        n, 3, figsize=figsize(2.3 * n + 0.5), squeeze=False, layout="constrained"
+    )
     shown = None
     for i in range(n):
         magnitude = attributions[i].detach().float().abs().sum(0)
@@ -202,7 +321,9 @@ def plot_attribution_overlay(images: Sequence, attributions, titles: Sequence[st
         axes[i, 2].imshow(images[i])
         axes[i, 2].imshow(magnitude, cmap=cmap, vmin=0, vmax=1, alpha=0.6)
         axes[i, 0].set_ylabel(titles[i], fontsize=9)
-        for ax, title in zip(axes[i], ("photo", "|attribution|", "overlay"), strict=True):
+        for ax, title in zip(
+            axes[i], ("photo", "|attribution|", "overlay"), strict=True
+        ):
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:

@@ -76,7 +76,9 @@ def plot_history(
             (line,) = ax.plot(x, shown, label=name, **style)
             if over.any():
                 first = int(np.argmax(over))
-                ax.plot(x[first], clip, "^", color=line.get_color(), ms=8, clip_on=False)
+                ax.plot(
+                    x[first], clip, "^", color=line.get_color(), ms=8, clip_on=False
+                )
         else:
             (line,) = ax.plot(x, ys, label=name, **style)
         if h.diverged and x:
@@ -84,7 +86,9 @@ def plot_history(
             y_mark = min(last, clip) if clip is not None else last
             if not np.isfinite(y_mark):
                 y_mark = ax.get_ylim()[1]
-            ax.plot(x[-1], y_mark, "x", color=line.get_color(), ms=9, mew=2, clip_on=False)
+            ax.plot(
+                x[-1], y_mark, "x", color=line.get_color(), ms=9, mew=2, clip_on=False
+            )
     ax.set_xlabel("epoch" if level == "epochs" else "iteration")
     ax.set_ylabel(label)
     if logy:
@@ -140,19 +144,30 @@ def show_images(
         lines = max(str(c).count("\n") + 1 for c in classes)
     title_in = (lines * fontsize * 1.35 / 72) if has_titles else 0.0
     height = nrows * (cell + title_in) + (0.35 if title else 0.0)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, height), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(cell * ncols, height),
+        squeeze=False,
+        layout="constrained",
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
         img = _to_hwc(images[i])
         is_byte = img.dtype == np.uint8
-        ax.imshow(img, cmap="gray" if img.ndim == 2 else None,
-                  vmin=0 if is_byte else None, vmax=255 if is_byte else None)
+        ax.imshow(
+            img,
+            cmap="gray" if img.ndim == 2 else None,
+            vmin=0 if is_byte else None,
+            vmax=255 if is_byte else None,
+        )
         if labels is not None:
             lab = int(labels[i])
-            ax.set_title(classes[lab] if classes is not None else str(lab), fontsize=fontsize)
+            ax.set_title(
+                classes[lab] if classes is not None else str(lab), fontsize=fontsize
+            )
     if title:
         fig.suptitle(title)
     return fig
@@ -174,7 +189,11 @@ def plot_confusion(
     at a readable size; cells under 1 % are left blank. ``provenance`` is ignored (caption).
     """
     del provenance
-    cm = confusion.cpu().numpy() if isinstance(confusion, torch.Tensor) else np.asarray(confusion)
+    cm = (
+        confusion.cpu().numpy()
+        if isinstance(confusion, torch.Tensor)
+        else np.asarray(confusion)
+    )
     cm = cm.astype(float)
     if normalize:
         cm = cm / np.clip(cm.sum(1, keepdims=True), 1, None)
@@ -187,7 +206,9 @@ def plot_confusion(
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    dark = 0.5 * (1.0 if normalize else cm.max())  # white text on the darker half of the scale
+    dark = 0.5 * (
+        1.0 if normalize else cm.max()
+    )  # white text on the darker half of the scale
     for i in range(k):
         for j in range(k):
             if cm[i, j] < (0.01 if normalize else 1):
@@ -196,8 +217,15 @@ def plot_confusion(
                 text = f"{100 * cm[i, j]:.0f}" if percent else f"{cm[i, j]:.2f}"
             else:
                 text = f"{int(cm[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=MIN_FONT_PT + 0.5,
-                    color="white" if cm[i, j] > dark else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=MIN_FONT_PT + 0.5,
+                color="white" if cm[i, j] > dark else "black",
+            )
     bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
     if normalize:
         bar.set_label("share of the true class" + (" (cells in %)" if percent else ""))

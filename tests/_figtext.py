@@ -27,7 +27,11 @@ def text_sizes_px(fig: Figure) -> list[tuple[float, str]]:
     for text in fig.findobj(matplotlib.text.Text):
         if not text.get_visible() or not text.get_text().strip():
             continue
-        if text.axes is not None and not text.get_in_layout() and not text.axes.get_visible():
+        if (
+            text.axes is not None
+            and not text.get_in_layout()
+            and not text.axes.get_visible()
+        ):
             continue
         sizes.append((text.get_fontsize() * figstyle.DPI / 72 * scale, text.get_text()))
     return sizes

@@ -19,7 +19,9 @@ from _site import require_site, toc_files
 pytestmark = pytest.mark.slow
 
 
-CHAPTERS = [f for f in toc_files() if f.startswith("chapters/") and "/appendix/" not in f]
+CHAPTERS = [
+    f for f in toc_files() if f.startswith("chapters/") and "/appendix/" not in f
+]
 
 # (regex on visible text, what it is). Outputs are for readers.
 CLUTTER = [
@@ -35,7 +37,9 @@ CLUTTER = [
     (r"/tmp/|/usr/share/|/home/\w+/|/work/", "a build-machine path"),
     (r"tests/test_\w+\.py", "a test-file name in page text"),
 ]
-PATH_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^_images/|/_images/|^\.\./|^/")
+PATH_ALT = re.compile(
+    r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^_images/|/_images/|^\.\./|^/"
+)
 BIBTEX_KEY = re.compile(r"^[a-z]+\d{4}[a-z]+$")
 
 
@@ -89,7 +93,9 @@ def test_figures_are_numbered_captioned_and_described(page):
         where = img.get("src", "?")
         if not alt or PATH_ALT.search(alt):
             problems.append(f"{where}: alt text {alt!r} is empty or a file path")
-        computed = img.find_parent(class_="cell_output") is not None or "_images/" in where
+        computed = (
+            img.find_parent(class_="cell_output") is not None or "_images/" in where
+        )
         figure = img.find_parent("figure")
         if not computed:
             continue
@@ -103,9 +109,15 @@ def test_figures_are_numbered_captioned_and_described(page):
 def test_no_unrendered_math_or_broken_tables(page):
     name, article = page
     text = _visible_text(article)
-    raw = re.findall(r".{0,30}(?:\$|\\(?:mathbf|mathcal|frac|times|ln|approx)\b).{0,30}", text)
+    raw = re.findall(
+        r".{0,30}(?:\$|\\(?:mathbf|mathcal|frac|times|ln|approx)\b).{0,30}", text
+    )
     assert not raw, f"{name}: unrendered math in the text: {raw[:5]}"
-    broken = [p.get_text()[:80] for p in article.find_all("p") if re.search(r"\|\s*:?-{3}", p.get_text())]
+    broken = [
+        p.get_text()[:80]
+        for p in article.find_all("p")
+        if re.search(r"\|\s*:?-{3}", p.get_text())
+    ]
     assert not broken, f"{name}: a markdown table rendered as a paragraph: {broken[:3]}"
 
 
@@ -115,7 +127,9 @@ def test_no_clutter(page):
     found = []
     for pattern, what in CLUTTER:
         for match in re.finditer(pattern, text):
-            found.append(f"{what}: ...{text[max(0, match.start() - 40):match.end() + 40]!r}")
+            found.append(
+                f"{what}: ...{text[max(0, match.start() - 40) : match.end() + 40]!r}"
+            )
     for cell in article.find_all("td"):
         if BIBTEX_KEY.match(cell.get_text(strip=True)):
             found.append(f"a raw BibTeX key in a table: {cell.get_text(strip=True)!r}")
@@ -128,15 +142,26 @@ def test_summary_verdicts_are_pasted_from_computed_values(site):
     assert len(pasted) >= 5, f"summary: only {len(pasted)} pasted (glued) values"
     for span in pasted:
         assert span.get_text(strip=True), "an empty pasted value"
-    claims = [el for el in article.find_all(["p", "li"]) if "Our runs" in el.get_text()
-              and not el.find(["p", "li"])]
+    claims = [
+        el
+        for el in article.find_all(["p", "li"])
+        if "Our runs" in el.get_text() and not el.find(["p", "li"])
+    ]
     assert len(claims) >= 3, "summary: the statements about this book's runs are gone"
-    typed = [el.get_text()[:100] for el in claims if not el.find("span", class_="pasted-text")]
-    assert not typed, f"summary statements about our runs without a computed value: {typed}"
+    typed = [
+        el.get_text()[:100]
+        for el in claims
+        if not el.find("span", class_="pasted-text")
+    ]
+    assert not typed, (
+        f"summary statements about our runs without a computed value: {typed}"
+    )
     text = article.get_text(" ")
-    for phrase in ("plain networks got worse with depth while ResNets",
-                   "measured how small the residual functions are",
-                   "made 1001-layer networks trainable"):
+    for phrase in (
+        "plain networks got worse with depth while ResNets",
+        "measured how small the residual functions are",
+        "made 1001-layer networks trainable",
+    ):
         assert phrase not in text, f"summary: typed-in-advance verdict {phrase!r}"
 
 
@@ -146,11 +171,16 @@ def test_measurements_catch_what_they_should():
         "<pre>$HOME</pre><span class='math'>\\(\\mathbf{x}\\)</span>"
         "<div class='cell_output'><pre>100%|████| 3/3 [00:01&lt;00:00, 2.0it/s]</pre>"
         "<p>executed in 12 s</p></div><table><tr><td>he2016deep</td></tr></table></article>",
-        "html.parser").article
+        "html.parser",
+    ).article
     text = _visible_text(article)
     assert "\\mathbf{x}$" in text and "$HOME" not in text
     shown = _reader_text(article)
     hits = [what for pattern, what in CLUTTER if re.search(pattern, shown)]
-    assert hits == ["a tqdm progress bar", "a tqdm timing field", "a tqdm rate field",
-                    "an 'executed in N s' line"]
+    assert hits == [
+        "a tqdm progress bar",
+        "a tqdm timing field",
+        "a tqdm rate field",
+        "an 'executed in N s' line",
+    ]
     assert BIBTEX_KEY.match(article.td.get_text())
