@@ -53,12 +53,18 @@ def _article(soup):
     return article
 
 
+def _CODE_OR_MATH(cls: str | None) -> bool:
+    """Sphinx's math spans/divs, highlighted code and notebook cell sources (exact classes:
+    myst-nb marks whole notebook sections ``mathjax_ignore``, which must not match)."""
+    return cls in ("math", "cell_input") or (cls or "").startswith("highlight")
+
+
 def _visible_text(article) -> str:
     """The article's prose: no code, outputs, math or scripts (which may hold $ or \\)."""
     article = bs4.BeautifulSoup(str(article), "html.parser")
     for tag in article.find_all(["script", "style", "pre", "code", "mjx-container"]):
         tag.decompose()
-    for tag in article.find_all(class_=re.compile(r"^(math|highlight|cell_input)")):
+    for tag in article.find_all(class_=_CODE_OR_MATH):
         tag.decompose()
     return article.get_text(" ")
 
@@ -167,10 +173,11 @@ def test_summary_verdicts_are_pasted_from_computed_values(site):
 
 def test_measurements_catch_what_they_should():
     article = bs4.BeautifulSoup(
-        "<article><p>y = F(x)</p><p>+ \\mathbf{x}$ rest</p><p>| a |\n|---|</p>"
+        "<article><section class='mathjax_ignore'><p>y = F(x)</p><p>+ \\mathbf{x}$ rest</p><p>| a |\n|---|</p>"
         "<pre>$HOME</pre><span class='math'>\\(\\mathbf{x}\\)</span>"
         "<div class='cell_output'><pre>100%|████| 3/3 [00:01&lt;00:00, 2.0it/s]</pre>"
-        "<p>executed in 12 s</p></div><table><tr><td>he2016deep</td></tr></table></article>",
+        "<p>executed in 12 s</p></div><table><tr><td>he2016deep</td></tr></table>"
+        "</section></article>",
         "html.parser",
     ).article
     text = _visible_text(article)
