@@ -255,8 +255,9 @@ def plot_attributions(
     del provenance
     n = images.shape[0]
     rows = 1 + len(maps)
-    cell = (figsize()[0] - 1.9) / n  # room on the left for row names, on the right for the bar
-    fig, axes = plt.subplots(rows, n, figsize=(figsize()[0], cell * rows + 0.5),
+    # room on the left for row names and on the right for the colour bar; at most 1.5 in a panel
+    cell = min((figsize()[0] - 1.9) / n, 1.5)
+    fig, axes = plt.subplots(rows, n, figsize=(n * cell + 1.9, cell * rows + 0.5),
                              squeeze=False, layout="constrained")
     shown = None
     for j in range(n):
