@@ -1,7 +1,9 @@
 """Small, consistent matplotlib plots of training histories, images and confusion matrices.
 
-Every function takes ``provenance=`` (a line from helpers.provenance.provenance_text) and writes
-it as a small grey caption under the axes, so a figure always says where its numbers came from.
+Figures are drawn for the width at which the website shows them (``helpers.figstyle``: 7.2 in
+at 100 dpi, no text under 8 pt). Where a figure's numbers came from (dataset, profile, device,
+seed) belongs in its caption, not in the image: the chapters paste a
+:func:`helpers.provenance.provenance_text` line into the caption with ``myst_nb.glue``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+from .figstyle import MIN_FONT_PT, figsize
 
 __all__ = ["plot_history", "show_images", "plot_confusion", "add_provenance", "METRICS"]
 
@@ -28,12 +32,12 @@ METRICS = {
 
 
 def add_provenance(fig_or_ax: Any, text: str | None) -> None:
-    """Write ``text`` as a small grey caption at the bottom of the figure."""
-    if not text:
-        return
-    fig = fig_or_ax.figure if hasattr(fig_or_ax, "figure") and not isinstance(fig_or_ax, plt.Figure) else fig_or_ax
-    fig.text(0.01, 0.005, text, fontsize=7, color="0.45", ha="left", va="bottom")
-    fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.18))
+    """Kept so that older calls still run; draws nothing.
+
+    Provenance now goes into the figure's caption (issue 10 of the book: tiny grey text inside
+    an image is unreadable on a phone and invisible to screen readers).
+    """
+    del fig_or_ax, text
 
 
 def plot_history(
@@ -45,35 +49,57 @@ def plot_history(
     *,
     styles: dict[str, dict] | None = None,
     logy: bool = False,
+    clip: float | None = None,
 ) -> plt.Axes:
     """Plot one metric for several runs, e.g. ``{"plain-20": h1, "plain-56": h2}``.
 
     Epoch metrics: train_error, val_error, train_loss, val_loss, lr (x = epoch).
     Step metrics: error, loss, step_lr (x = iteration). Errors are shown in percent.
-    A diverged run (``history.diverged``) gets an x marker where it stopped.
+    A diverged run (``history.diverged``) gets an x marker where it stopped. ``clip`` caps the
+    y-axis: values above it are drawn at the cap, with a triangle where a curve leaves the plot,
+    so that one exploding run does not squash the others. ``provenance`` is ignored (caption).
     """
+    del provenance
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; valid: {sorted(METRICS)}")
     level, label, scale = METRICS[metric]
     key = "lr" if metric == "step_lr" else metric
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.6))
+        _, ax = plt.subplots(figsize=figsize(3.4), layout="constrained")
     for name, h in histories.items():
         x, y = h.series(key, level)
-        style = (styles or {}).get(name, {})
-        (line,) = ax.plot(x, [v * scale for v in y], label=name, **style)
+        ys = np.array([v * scale for v in y], dtype=float)
+        style = dict((styles or {}).get(name, {}))
+        if clip is not None:
+            over = ~np.isfinite(ys) | (ys > clip)
+            shown = np.where(over, clip, ys)
+            (line,) = ax.plot(x, shown, label=name, **style)
+            if over.any():
+                first = int(np.argmax(over))
+                ax.plot(
+                    x[first], clip, "^", color=line.get_color(), ms=8, clip_on=False
+                )
+        else:
+            (line,) = ax.plot(x, ys, label=name, **style)
         if h.diverged and x:
-            ax.plot(x[-1], y[-1] * scale if np.isfinite(y[-1]) else ax.get_ylim()[1], "x", color=line.get_color())
+            last = ys[-1] if np.isfinite(ys[-1]) else np.inf
+            y_mark = min(last, clip) if clip is not None else last
+            if not np.isfinite(y_mark):
+                y_mark = ax.get_ylim()[1]
+            ax.plot(
+                x[-1], y_mark, "x", color=line.get_color(), ms=9, mew=2, clip_on=False
+            )
     ax.set_xlabel("epoch" if level == "epochs" else "iteration")
     ax.set_ylabel(label)
     if logy:
         ax.set_yscale("log")
+    if clip is not None:
+        ax.set_ylim(top=clip)
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
     if len(histories) > 1 or ax.get_legend() is not None:
-        ax.legend(frameon=False, fontsize=8)
-    add_provenance(ax, provenance)
+        ax.legend(frameon=False)
     return ax
 
 
@@ -96,28 +122,54 @@ def show_images(
     ncols: int = 8,
     *,
     provenance: str | None = None,
-    size: float = 1.2,
+    size: float | None = None,
     title: str | None = None,
+    fontsize: float = 9,
 ) -> plt.Figure:
-    """Grid of images ((N, C, H, W) uint8 or float tensors), titled with class names."""
+    """Grid of images ((N, C, H, W) uint8 or float tensors), titled with class names.
+
+    The grid is as wide as the content column; ``size`` (inches per image) overrides that.
+    ``provenance`` is ignored (it belongs in the caption).
+    """
+    del provenance
+    if fontsize < MIN_FONT_PT:
+        raise ValueError(f"fontsize must be at least {MIN_FONT_PT} pt; got {fontsize}")
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
+    cell = size or figsize()[0] / ncols
+    has_titles = labels is not None
+    lines = 1
+    if has_titles and classes is not None:
+        lines = max(str(c).count("\n") + 1 for c in classes)
+    title_in = (lines * fontsize * 1.35 / 72) if has_titles else 0.0
+    height = nrows * (cell + title_in) + (0.35 if title else 0.0)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(cell * ncols, height),
+        squeeze=False,
+        layout="constrained",
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
         img = _to_hwc(images[i])
-        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0 if img.dtype == np.uint8 else None,
-                  vmax=255 if img.dtype == np.uint8 else None)
+        is_byte = img.dtype == np.uint8
+        ax.imshow(
+            img,
+            cmap="gray" if img.ndim == 2 else None,
+            vmin=0 if is_byte else None,
+            vmax=255 if is_byte else None,
+        )
         if labels is not None:
             lab = int(labels[i])
-            ax.set_title(classes[lab] if classes is not None else str(lab), fontsize=7)
+            ax.set_title(
+                classes[lab] if classes is not None else str(lab), fontsize=fontsize
+            )
     if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    add_provenance(fig, provenance)
+        fig.suptitle(title)
     return fig
 
 
@@ -129,28 +181,54 @@ def plot_confusion(
     normalize: bool = True,
     title: str | None = None,
     provenance: str | None = None,
+    percent: bool = True,
 ) -> plt.Axes:
-    """Confusion matrix (rows: true class, columns: predicted); row-normalised by default."""
-    cm = confusion.cpu().numpy() if isinstance(confusion, torch.Tensor) else np.asarray(confusion)
+    """Confusion matrix (rows: true class, columns: predicted); row-normalised by default.
+
+    Normalised cells are written as whole percentages (``percent=True``), which fit the cells
+    at a readable size; cells under 1 % are left blank. ``provenance`` is ignored (caption).
+    """
+    del provenance
+    cm = (
+        confusion.cpu().numpy()
+        if isinstance(confusion, torch.Tensor)
+        else np.asarray(confusion)
+    )
     cm = cm.astype(float)
     if normalize:
         cm = cm / np.clip(cm.sum(1, keepdims=True), 1, None)
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.2, 4.6))
+        _, ax = plt.subplots(figsize=figsize(6.0), layout="constrained")
     im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1 if normalize else None)
     k = cm.shape[0]
     names = list(classes) if classes is not None else [str(i) for i in range(k)]
-    ax.set_xticks(range(k), names, rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(k), names, fontsize=7)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    dark = 0.5 * (
+        1.0 if normalize else cm.max()
+    )  # white text on the darker half of the scale
     for i in range(k):
         for j in range(k):
-            if cm[i, j] >= (0.01 if normalize else 1):
-                ax.text(j, i, f"{cm[i, j]:.2f}" if normalize else f"{int(cm[i, j])}", ha="center", va="center",
-                        fontsize=6, color="white" if cm[i, j] > 0.5 * cm.max() else "black")
-    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+            if cm[i, j] < (0.01 if normalize else 1):
+                continue
+            if normalize:
+                text = f"{100 * cm[i, j]:.0f}" if percent else f"{cm[i, j]:.2f}"
+            else:
+                text = f"{int(cm[i, j])}"
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=MIN_FONT_PT + 0.5,
+                color="white" if cm[i, j] > dark else "black",
+            )
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    if normalize:
+        bar.set_label("share of the true class" + (" (cells in %)" if percent else ""))
     if title:
         ax.set_title(title)
-    add_provenance(ax, provenance)
     return ax

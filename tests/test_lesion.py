@@ -78,4 +78,8 @@ def test_plot_lesion_draws_one_line_per_model(images):
     study = lesion_study(model, evaluate=lambda m: float(m(images).detach().sum() * 0) + 0.2)
     fig = plot_lesion({"ResNet-14": study, "copy": study}, provenance="synthetic")
     assert len(fig.axes[0].lines) >= 4
-    assert any("synthetic" in t.get_text() for t in fig.texts)
+    assert not any("synthetic" in t.get_text() for t in fig.texts)  # caption, not image
+    legend = fig.axes[0].get_legend()
+    fig.canvas.draw()
+    box, axes_box = legend.get_window_extent(), fig.axes[0].get_window_extent()
+    assert box.y1 <= axes_box.y0, "the legend must sit below the axes, over no line"

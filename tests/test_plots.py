@@ -1,4 +1,4 @@
-"""helpers.plots: figures build, carry their provenance caption, and plot the right numbers."""
+"""helpers.plots: figures build, plot the right numbers, and keep provenance out of the image."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_plot_history_percent_and_caption() -> None:
                       provenance="Fashion-MNIST · profile quick", title="Fig")
     lines = [l for l in ax.get_lines() if l.get_label() in ("plain-20", "plain-56")]
     assert [list(l.get_ydata()) for l in lines] == [[50.0, 30.0], [60.0, 40.0]]
-    assert "Fashion-MNIST · profile quick" in _texts(ax.figure)
+    assert not _texts(ax.figure), "provenance belongs in the caption, not in the image"
     assert ax.get_legend() is not None and ax.get_ylabel() == "training error (%)"
     plt.close(ax.figure)
 
@@ -52,7 +52,24 @@ def test_diverged_marker() -> None:
 def test_show_images_and_confusion() -> None:
     imgs = torch.randint(0, 256, (10, 1, 28, 28), dtype=torch.uint8)
     fig = show_images(imgs, torch.arange(10), [f"c{i}" for i in range(10)], ncols=5, provenance="p")
-    assert len(fig.axes) == 10 and fig.axes[3].get_title() == "c3" and "p" in _texts(fig)
+    assert len(fig.axes) == 10 and fig.axes[3].get_title() == "c3" and "p" not in _texts(fig)
     ax = plot_confusion(torch.tensor([[8, 2], [0, 10]]), ["a", "b"], provenance="q")
-    assert ax.images[0].get_array()[0, 1] == pytest.approx(0.2) and "q" in _texts(ax.figure)
+    assert ax.images[0].get_array()[0, 1] == pytest.approx(0.2) and "q" not in _texts(ax.figure)
+    assert sorted(t.get_text() for t in ax.texts) == ["100", "20", "80"]  # percent, 0 % blank
+    plt.close("all")
+
+
+def test_clipped_history_marks_runs_that_leave_the_plot() -> None:
+    exploding = History(epochs=[], steps=[{"step": s, "epoch": 0.0, "loss": v, "error": 0.5,
+                                           "lr": 1.0} for s, v in ((5, 2.0), (10, 50.0),
+                                                                    (15, float("inf")))],
+                        diverged={"step": 15, "lr": 1.0})
+    calm = History(epochs=[], steps=[{"step": s, "epoch": 0.0, "loss": 1.0, "error": 0.5,
+                                      "lr": 0.1} for s in (5, 10, 15)])
+    ax = plot_history({"lr=100": exploding, "lr=0.1": calm}, metric="loss", logy=True, clip=10)
+    assert ax.get_ylim()[1] == pytest.approx(10)
+    drawn = [list(line.get_ydata()) for line in ax.get_lines() if line.get_label() == "lr=100"]
+    assert drawn == [[2.0, 10.0, 10.0]]
+    markers = {line.get_marker() for line in ax.get_lines()}
+    assert {"^", "x"} <= markers  # left the plot at step 10, diverged at step 15
     plt.close("all")

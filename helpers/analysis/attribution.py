@@ -244,25 +244,39 @@ def plot_attributions(
     provenance: str | None = None,
     cmap: str = "inferno",
 ) -> plt.Figure:
-    """A grid: one column per image, first row the images, then one row per attribution map."""
+    """A grid: one column per image, first row the images, then one row per attribution map.
+
+    Each map shows |attribution| summed over channels, scaled to its own 99th percentile (the
+    colour bar). A row name may contain ", " to break it into two lines (``"IG, ResNet-56"``).
+    ``provenance`` is ignored: it belongs in the figure's caption.
+    """
+    from helpers.figstyle import figsize
+
+    del provenance
     n = images.shape[0]
     rows = 1 + len(maps)
-    fig, axes = plt.subplots(rows, n, figsize=(1.35 * n + 1.2, 1.4 * rows), squeeze=False)
+    # room on the left for row names and on the right for the colour bar; at most 1.5 in a panel
+    cell = min((figsize()[0] - 1.9) / n, 1.5)
+    fig, axes = plt.subplots(rows, n, figsize=(n * cell + 1.9, cell * rows + 0.5),
+                             squeeze=False, layout="constrained")
+    shown = None
     for j in range(n):
-        axes[0, j].imshow(_to_display(images[j]), cmap="gray" if images.shape[1] == 1 else None)
+        axes[0, j].imshow(_to_display(images[j]).numpy(), cmap="gray" if images.shape[1] == 1 else None)
         if titles is not None:
-            axes[0, j].set_title(titles[j], fontsize=7)
+            axes[0, j].set_title(titles[j], fontsize=9)
         for i, attr in enumerate(maps.values(), start=1):
-            axes[i, j].imshow(_map_display(attr[j]), cmap=cmap, vmin=0, vmax=1)
+            shown = axes[i, j].imshow(_map_display(attr[j]).numpy(), cmap=cmap, vmin=0, vmax=1)
     for i, name in enumerate(["input", *maps.keys()]):
-        axes[i, 0].set_ylabel(name, fontsize=8)
+        axes[i, 0].set_ylabel(name.replace(", ", "\n"), fontsize=9, rotation=0, ha="right",
+                              va="center", labelpad=6)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
-    if provenance:
-        fig.text(0.01, 0.003, provenance, fontsize=7, color="0.45", ha="left", va="bottom")
-        fig.subplots_adjust(bottom=0.9 / (1.4 * rows) + 0.02)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    if shown is not None:
+        bar = fig.colorbar(shown, ax=axes[1:, :], shrink=0.9, pad=0.02)
+        bar.set_label("|attribution|, scaled per map")
     return fig
 
 
@@ -272,24 +286,28 @@ def plot_sanity_check(
     title: str | None = "Cascading randomisation (Adebayo et al. 2018)",
     provenance: str | None = None,
 ) -> plt.Figure:
-    """Rank correlation with the trained model's maps as more layers are randomised, per method."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    """Rank correlation with the trained model's maps as more layers are randomised, per method.
+
+    ``provenance`` is ignored: it belongs in the figure's caption.
+    """
+    from helpers.figstyle import figsize
+
+    del provenance
+    fig, ax = plt.subplots(figsize=figsize(3.8), layout="constrained")
     for k, (name, rows) in enumerate(results.items()):
-        ax.plot(range(len(rows)), [r["rank_corr"] for r in rows], "-o", ms=4, color=f"C{k}", label=name)
+        ax.plot(range(len(rows)), [r["rank_corr"] for r in rows], "-o", ms=4, color=f"C{k}",
+                label=name)
     labels = [r["step"] for r in next(iter(results.values()))]
-    step = max(1, len(labels) // 12)
+    step = max(1, -(-len(labels) // 10))
     ax.set_xticks(range(0, len(labels), step))
-    ax.set_xticklabels(labels[::step], rotation=35, ha="right", fontsize=7)
-    ax.set_ylabel("Spearman rank corr. with\ntrained model's map")
+    ax.set_xticklabels(labels[::step], rotation=35, ha="right", rotation_mode="anchor",
+                       fontsize=9)
+    ax.set_ylabel("rank correlation with\nthe trained model's map")
     ax.set_xlabel("randomised from the output down to ...")
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set_ylim(-0.2, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend()
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    if provenance:
-        fig.text(0.01, 0.005, provenance, fontsize=7, color="0.45", ha="left", va="bottom")
-        fig.subplots_adjust(bottom=0.33)
     return fig

@@ -189,7 +189,9 @@ def plot_gradient_profile(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.8))
+        from helpers.figstyle import figsize
+
+        _, ax = plt.subplots(figsize=figsize(3.8), layout="constrained")
     ylabel = {"weight": "‖∂L/∂W‖", "params": "‖∂L/∂θ‖", "output": "‖∂L/∂x‖"}
     for label, prof in profiles.items():
         xs = range(1, len(prof) + 1)
@@ -202,10 +204,7 @@ def plot_gradient_profile(
     if title:
         ax.set_title(title)
     if profiles:
-        ax.legend(fontsize=8)
+        ax.legend()
     ax.grid(True, which="major", alpha=0.3)
-    if provenance:
-        from ..plots import add_provenance
-
-        add_provenance(ax, provenance)
+    del provenance  # it belongs in the figure's caption
     return ax

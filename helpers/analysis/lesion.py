@@ -164,10 +164,14 @@ def plot_lesion(
     """Plot error (%) against the index of the deleted block, one line per model.
 
     Downsampling blocks are marked with hollow markers and a grey band; plain blocks that cannot be
-    deleted are left out. The intact model's error is a dashed line in the same colour.
+    deleted are left out. The intact model's error is a dashed line in the same colour. The legend
+    sits below the axes, where it covers no line. ``provenance`` is ignored (caption).
     """
+    from helpers.figstyle import figsize
+
+    del provenance
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 3.6))
+        fig, ax = plt.subplots(figsize=figsize(4.4), layout="constrained")
     else:
         fig = ax.figure
     marked: set[int] = set()
@@ -176,9 +180,11 @@ def plot_lesion(
         xs = [r.index + 1 for r in study.rows if r.error is not None]
         ys = [100 * r.error for r in study.rows if r.error is not None]
         ax.plot(xs, ys, "-o", color=color, ms=4, lw=1.2, label=f"{name}: one block deleted")
-        ax.axhline(100 * study.baseline_error, color=color, ls="--", lw=1, label=f"{name}: intact")
+        ax.axhline(100 * study.baseline_error, color=color, ls="--", lw=1,
+                   label=f"{name}: intact")
         down = [r for r in study.rows if r.downsampling and r.error is not None]
-        ax.plot([r.index + 1 for r in down], [100 * r.error for r in down], "o", ms=8, mfc="none", color=color)
+        ax.plot([r.index + 1 for r in down], [100 * r.error for r in down], "o", ms=8,
+                mfc="none", color=color)
         for r in study.rows:
             if r.downsampling and r.index not in marked:
                 marked.add(r.index)
@@ -188,9 +194,6 @@ def plot_lesion(
     ax.set_ylim(0, 100)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=8, loc="center right", ncol=2, framealpha=0.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     ax.grid(alpha=0.3)
-    if provenance:
-        fig.text(0.01, 0.005, provenance, fontsize=7, color="0.45", ha="left", va="bottom")
-        fig.subplots_adjust(bottom=0.2)
     return fig

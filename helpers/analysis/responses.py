@@ -98,23 +98,27 @@ def plot_responses(
     title: str | None = "Std of residual-branch responses (cf. paper Fig. 7)",
     provenance: str | None = None,
 ) -> plt.Figure:
-    """Two panels like the paper's Figure 7: std by block index, and sorted by magnitude."""
-    fig, (ax_idx, ax_sorted) = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    """Two panels like the paper's Figure 7: std by block index, and sorted by magnitude.
+
+    ``provenance`` is ignored: it belongs in the figure's caption.
+    """
+    from helpers.figstyle import figsize
+
+    del provenance
+    fig, (ax_idx, ax_sorted) = plt.subplots(1, 2, figsize=figsize(3.6), sharey=True,
+                                            layout="constrained")
     for k, (name, stds) in enumerate(responses.items()):
         style = "--" if name.lower().startswith("plain") else "-"
         xs = range(1, len(stds) + 1)
         ax_idx.plot(xs, stds, style, color=f"C{k}", lw=1.4, marker=".", label=name)
-        ax_sorted.plot(xs, sorted(stds, reverse=True), style, color=f"C{k}", lw=1.4, marker=".", label=name)
-    ax_idx.set_xlabel("block index (input to output)")
-    ax_sorted.set_xlabel("block index, sorted by magnitude")
+        ax_sorted.plot(xs, sorted(stds, reverse=True), style, color=f"C{k}", lw=1.4,
+                       marker=".", label=name)
+    ax_idx.set_xlabel("block (input to output)")
+    ax_sorted.set_xlabel("block, sorted by std")
     ax_idx.set_ylabel("std of branch output")
     for ax in (ax_idx, ax_sorted):
         ax.grid(alpha=0.3)
-    ax_sorted.legend(fontsize=8)
+    ax_sorted.legend()
     if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    if provenance:
-        fig.text(0.01, 0.005, provenance, fontsize=7, color="0.45", ha="left", va="bottom")
-        fig.subplots_adjust(bottom=0.22)
+        fig.suptitle(title)
     return fig
