@@ -55,7 +55,7 @@ serve:
 	$(PY) -m http.server -d _build/html 8000
 
 clean:
-	rm -rf _build/html _build/jupyter_execute _build/.doctrees _vendor
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees _build/pdf _vendor
 
 clean-cache: clean
 	rm -rf _build/.jupyter_cache
