@@ -70,6 +70,16 @@ class Page:
         return "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.file)
 
 
+@dataclass
+class Book:
+    """The joined document and what printing it needs."""
+
+    html: str
+    anchors: list[str]  # the table of contents' targets, which need page numbers
+    title: str
+    version: str
+
+
 def read_parts(root: Path = ROOT) -> list[Part]:
     """The book's structure from _toc.yml: the root page, then each part with its chapters."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
@@ -245,8 +255,8 @@ def title_page(config: dict, intro: Page, version: str, public: str) -> str:
     return "\n".join(lines)
 
 
-def assemble(html: Path, numbers: dict[str, int] | None = None) -> tuple[str, list[str]]:
-    """The joined document, and the anchors the table of contents needs page numbers for."""
+def assemble(html: Path) -> Book:
+    """Join the built site's pages into one document, with a title page and contents."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     public = site_url(config)
     parts = read_parts()
@@ -260,7 +270,7 @@ def assemble(html: Path, numbers: dict[str, int] | None = None) -> tuple[str, li
     version = meta["content"] if meta else "unknown"
     for page in pages.values():
         relocate(page, slugs, public)
-    toc = toc_html(parts, pages, numbers or {})
+    toc = toc_html(parts, pages, {})
     anchors = re.findall(r'href="#([^"]+)"', toc)
     body = [title_page(config, intro, version, public), toc]
     for file in files:
@@ -284,7 +294,7 @@ def assemble(html: Path, numbers: dict[str, int] | None = None) -> tuple[str, li
         "</body>",
         "</html>",
     ])
-    return document, anchors
+    return Book(document, anchors, config.get("title", ""), version)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -327,11 +337,16 @@ def fill_toc(document: str, numbers: dict[str, int]) -> str:
     return re.sub(pattern, one, document)
 
 
-def _log(message: str, start: float = time.perf_counter()) -> None:
-    print(f"[{time.perf_counter() - start:5.0f} s] {message}", file=sys.stderr, flush=True)
+_START = time.perf_counter()
+
+
+def _log(message: str) -> None:
+    print(f"[{time.perf_counter() - _START:5.0f} s] {message}", file=sys.stderr, flush=True)
 
 
 def render(page, url: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     """Open the joined book and wait until its math and widgets are rendered."""
     page.goto(url, wait_until="load", timeout=RENDER_TIMEOUT_MS)
     _log("loaded")
@@ -343,7 +358,12 @@ def render(page, url: str) -> None:
     if orphans:
         print(f"warning: widget views without saved widget state (they render nowhere): "
               f"{sorted(set(orphans))}", file=sys.stderr)
-    page.wait_for_function(WIDGETS_RENDERED_JS, timeout=RENDER_TIMEOUT_MS)
+    try:
+        page.wait_for_function(WIDGETS_RENDERED_JS, timeout=RENDER_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        pending = page.evaluate(WIDGET_VIEWS_JS)["pending"]
+        raise SystemExit(f"{pending} widget views did not render in "
+                         f"{RENDER_TIMEOUT_MS // 1000} s (see the browser console)") from None
     page.wait_for_function(IMAGES_LOADED_JS, timeout=RENDER_TIMEOUT_MS)
     # Widget labels may hold math: typeset once more now that the views are in the page.
     page.evaluate("() => MathJax.typesetPromise()")
@@ -351,11 +371,11 @@ def render(page, url: str) -> None:
     _log("widgets rendered")
 
 
-def print_pdf(page, out: Path, version: str, final: bool = True) -> None:
+def print_pdf(page, out: Path, book: Book, final: bool = True) -> None:
     """Print the open book to ``out``; ``final`` adds the tagged structure and the outline."""
     footer = ('<div style="font-size:8px;color:#666;width:100%;margin:0 16mm;display:flex;'
               'justify-content:space-between;font-family:sans-serif">'
-              f'<span>Deep Residual Networks · version {version}</span>'
+              f'<span>{book.title} · version {book.version}</span>'
               '<span class="pageNumber"></span></div>')
     page.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,
              header_template="<span></span>", footer_template=footer,
@@ -414,22 +434,21 @@ def build(build_dir: Path) -> Path:
             page = browser.new_page(viewport={"width": 900, "height": 1200})
             page.route("**/*", route)
             page.on("response", lambda r: r.status >= 400 and failed.add(f"{r.status} {r.url}"))
-            document, anchors = assemble(html)
-            version = re.search(r'class="book-version">Version (.*?)<br>', document).group(1)
-            (outdir / "book.html").write_text(document, encoding="utf-8")
+            book = assemble(html)
+            (outdir / "book.html").write_text(book.html, encoding="utf-8")
             render(page, f"{base}/pdf/book.html")
-            print_pdf(page, pdf, version, final=False)
+            print_pdf(page, pdf, book, final=False)
             dests = destinations(pdf)
-            numbers = {a: dests[a] for a in anchors if a in dests}
-            missing = [a for a in anchors if a not in dests]
+            numbers = {a: dests[a] for a in book.anchors if a in dests}
+            missing = [a for a in book.anchors if a not in dests]
             if missing:
                 print(f"warning: no page found for {len(missing)} contents entries: "
                       f"{missing[:5]}", file=sys.stderr)
             pages_first = page_count(pdf)
             # Fill in the contents' page numbers in place (no second typesetting) and reprint.
             page.evaluate(FILL_TOC_JS, numbers)
-            (outdir / "book.html").write_text(fill_toc(document, numbers), encoding="utf-8")
-            print_pdf(page, pdf, version)
+            (outdir / "book.html").write_text(fill_toc(book.html, numbers), encoding="utf-8")
+            print_pdf(page, pdf, book)
             browser.close()
     finally:
         httpd.shutdown()
