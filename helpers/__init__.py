@@ -2,13 +2,13 @@
 
 Import submodules directly, e.g. ``from helpers.models import create_model``.
 
-``helpers.__version__`` is the package version and ``helpers.__commit__`` the full git commit
-this code comes from (None when unknown); see ``helpers._version``.
+``helpers.__version__`` is the book's version, and ``helpers.__commit__`` the full git commit this
+code comes from (None when unknown); see ``helpers._version``.
 """
 
-from helpers._version import package_version as _package_version
-
-__version__ = _package_version()
+# The one place the version is written: pyproject.toml reads it (tool.setuptools.dynamic), the
+# book prints it, and the Colab setup cell installs the tag v<__version__>.
+__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:

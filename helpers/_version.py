@@ -1,8 +1,8 @@
-"""The book's version: the package version and the git commit it was built from.
+"""The book's version: ``helpers.__version__`` and the git commit the code comes from.
 
-One place for everything that shows or pins a version: the intro page and the PDF (through
-``scripts/sphinx_ext/book_version.py``) and the Colab setup cell, which installs
-``git+REPO_URL@<commit>`` so that a notebook runs the code it was published with.
+The version is written once, in helpers/__init__.py (pyproject.toml reads it from there). The
+intro page and the PDF print ``book_version()`` (through scripts/sphinx_ext/book_version.py);
+the Colab setup cell installs the tag ``v<__version__>`` (scripts/sync_setup_cell.py).
 """
 from __future__ import annotations
 
@@ -17,21 +17,12 @@ DIST_NAME = "resnet-book-helpers"
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
-def package_version(root: Path = SOURCE_ROOT) -> str:
-    """The installed distribution's version, else the one in ``root/pyproject.toml``."""
-    try:
-        return metadata.version(DIST_NAME)
-    except metadata.PackageNotFoundError:
-        return pyproject_version(root)
-
-
-def pyproject_version(root: Path = SOURCE_ROOT) -> str:
-    """The ``[project] version`` of ``root/pyproject.toml``."""
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    # tomllib is 3.11+; the [project] table's version line is all we need.
-    match = re.search(r'^\[project\][^\[]*?^version\s*=\s*"([^"]+)"', text, re.M | re.S)
+def source_version(root: Path = SOURCE_ROOT) -> str:
+    """The ``__version__`` written in ``root/helpers/__init__.py``, read without importing it."""
+    path = root / "helpers" / "__init__.py"
+    match = re.search(r'^__version__ = "([^"]+)"', path.read_text(encoding="utf-8"), re.M)
     if not match:
-        raise ValueError(f"no [project] version in {root / 'pyproject.toml'}")
+        raise ValueError(f'no `__version__ = "..."` line in {path}')
     return match.group(1)
 
 
@@ -66,6 +57,7 @@ def commit() -> str | None:
 
 def book_version(version: str | None = None, sha: str | None = None) -> str:
     """How pages print the version: ``0.1.0 (commit 1548d62)``."""
-    version = version or package_version()
+    if version is None:
+        from helpers import __version__ as version
     sha = sha if sha is not None else commit()
     return f"{version} (commit {sha[:7]})" if sha else version

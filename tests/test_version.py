@@ -16,23 +16,23 @@ from helpers import _version
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_version_is_the_pyproject_version():
-    assert helpers.__version__ == _version.pyproject_version(ROOT)
+def test_version_is_written_once_and_read_by_pyproject():
+    assert helpers.__version__ == _version.source_version(ROOT)
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", helpers.__version__)
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject
+    assert 'version = { attr = "helpers.__version__" }' in pyproject
+    assert not re.search(r'^version = "', pyproject, re.M), "a second version in pyproject.toml"
 
 
-def test_pyproject_fallback_when_not_installed(monkeypatch, tmp_path):
-    def not_installed(name):
-        raise metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(metadata, "version", not_installed)
-    (tmp_path / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["x"]\n\n[project]\nname = "p"\nversion = "2.3.4"\n'
-        '\n[tool.x]\nversion = "9.9.9"\n', encoding="utf-8")
-    assert _version.package_version(tmp_path) == "2.3.4"
-    (tmp_path / "pyproject.toml").write_text('[tool.x]\nversion = "9.9.9"\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="no \\[project\\] version"):
-        _version.package_version(tmp_path)
+def test_source_version_reads_the_literal(tmp_path):
+    (tmp_path / "helpers").mkdir()
+    init = tmp_path / "helpers" / "__init__.py"
+    init.write_text('"""doc"""\n__version__ = "2.3.4"\n', encoding="utf-8")
+    assert _version.source_version(tmp_path) == "2.3.4"
+    init.write_text("__version__ = compute()\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no `__version__"):
+        _version.source_version(tmp_path)
 
 
 def test_git_commit_of_a_checkout_and_none_outside(tmp_path):

@@ -1,7 +1,7 @@
 """Sphinx extension for resnet-book: the book's version, computed when the book is built.
 
 Provides the MyST substitution ``{{ book_version }}`` (e.g. ``0.1.0 (commit 1548d62)``: the
-package version from pyproject.toml and the checkout's git commit, see helpers/_version.py) and
+``helpers.__version__`` and the checkout's git commit, see helpers/_version.py) and
 writes it into every page as ``<meta name="resnet-book-version">``, where scripts/build_pdf.py
 reads it for the PDF's title page.
 """
@@ -31,7 +31,7 @@ def _version_module(srcdir: Path) -> Any:
 def _on_config_inited(app: Any, config: Any) -> None:
     srcdir = Path(app.srcdir)
     version = _version_module(srcdir)
-    text = version.book_version(version.pyproject_version(srcdir), version.git_commit(srcdir))
+    text = version.book_version(version.source_version(srcdir), version.git_commit(srcdir) or "")
     app.resnet_book_version = text
     substitutions = dict(config.myst_substitutions or {})
     substitutions.setdefault("book_version", text)
