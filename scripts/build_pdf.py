@@ -8,7 +8,7 @@ tests use, opens that document from a local HTTP server through Playwright and p
 MathJax has typeset and every widget view has rendered. A first print tells on which page each
 chapter and section starts (`pdfinfo -dests`, poppler-utils); the table of contents is filled in
 and the book printed again. The PDF is also copied to _build/html/resnet-book.pdf, where the intro
-page links to it.
+page links to it, and its first chapter page is drawn to _build/pdf/first-chapter-page.png.
 
     python scripts/build_pdf.py [--build _build]
 """
@@ -78,6 +78,7 @@ class Book:
     anchors: list[str]  # the table of contents' targets, which need page numbers
     title: str
     version: str
+    first_chapter: str  # the anchor of chapter 1's title
 
 
 def read_parts(root: Path = ROOT) -> list[Part]:
@@ -217,7 +218,7 @@ def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int])
         return (f'<li class="{css}"><a href="#{anchor}"><span class="toc-text">{text}</span>'
                 f'<span class="toc-page">{page_no}</span></a></li>')
 
-    out = ['<nav class="book-toc" id="book-toc"><h1>Contents</h1>']
+    out = ['<section class="book-toc" id="book-toc"><h1>Contents</h1>']
     for part in parts[1:]:
         if part.caption:
             out.append(f'<p class="toc-part">{part.caption}</p>')
@@ -233,7 +234,7 @@ def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int])
                     out.append(entry("toc-section", anchor_of(h2), heading_text(h2)))
                 out.append("</ul></li>")
         out.append("</ul>")
-    out.append("</nav>")
+    out.append("</section>")
     return "\n".join(out)
 
 
@@ -272,6 +273,9 @@ def assemble(html: Path) -> Book:
         relocate(page, slugs, public)
     toc = toc_html(parts, pages, {})
     anchors = re.findall(r'href="#([^"]+)"', toc)
+    numbered = [file for part in parts if part.numbered for file in part.files]
+    first = pages[numbered[0] if numbered else files[0]]
+    first_chapter = anchor_of(heading(first, "h1")[0]) if heading(first, "h1") else first.slug
     body = [title_page(config, intro, version, public), toc]
     for file in files:
         page = pages[file]
@@ -294,7 +298,7 @@ def assemble(html: Path) -> Book:
         "</body>",
         "</html>",
     ])
-    return Book(document, anchors, config.get("title", ""), version)
+    return Book(document, anchors, config.get("title", ""), version, first_chapter)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -449,6 +453,7 @@ def build(build_dir: Path) -> Path:
             page.evaluate(FILL_TOC_JS, numbers)
             (outdir / "book.html").write_text(fill_toc(book.html, numbers), encoding="utf-8")
             print_pdf(page, pdf, book)
+            first_chapter_page = numbers.get(book.first_chapter)
             browser.close()
     finally:
         httpd.shutdown()
@@ -463,6 +468,10 @@ def build(build_dir: Path) -> Path:
         print(f"note: blocked {len(set(blocked))} requests to other hosts: "
               f"{sorted(set(blocked))[:3]}", file=sys.stderr)
     shutil.copy2(pdf, html / PDF_NAME)
+    if first_chapter_page:  # a look at the print without opening the PDF
+        subprocess.run(["pdftoppm", "-f", str(first_chapter_page), "-l", str(first_chapter_page),
+                        "-r", "100", "-png", "-singlefile", str(pdf),
+                        str(outdir / "first-chapter-page")], check=True)
     return pdf
 
 

@@ -103,6 +103,7 @@ def test_pdf_is_one_a4_book():
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages >= len(toc_files()) + 2, f"{pages} pages for {len(toc_files())} site pages"
     assert "(A4)" in info
+    assert (PDF.parent / "first-chapter-page.png").is_file(), "no preview PNG of chapter 1"
 
 
 @pytest.mark.slow
