@@ -9,7 +9,7 @@ JB := $(VENV)/bin/jupyter-book
 # The CPU budget profile for executing chapters, unless the caller exported one.
 export RESNET_BOOK_PROFILE ?= quick
 
-.PHONY: book test venv vendor serve lab clean clean-cache
+.PHONY: book test pdf venv vendor serve lab clean clean-cache
 .DEFAULT_GOAL := book
 
 # Python environment: created when missing, re-synced when requirements/pyproject change.
@@ -41,7 +41,14 @@ book: venv vendor
 	mkdir -p _build
 	RESNET_BOOK_PROGRESS=0 $(JB) build . --all -W --keep-going 2>&1 | tee _build/build.log
 
-test: book
+# The whole book as one PDF, printed by Debian's chromium from the built site (run `make book`
+# first; `make test` does): _build/pdf/resnet-book.pdf, also copied to _build/html/resnet-book.pdf
+# where the intro page links to it. Needs chromium and poppler-utils (.ci/run installs them).
+pdf: venv
+	$(PY) scripts/build_pdf.py
+
+# `pdf` after `book`: the PDF is printed from the site, and tests/test_pdf.py checks it.
+test: book pdf
 	$(PY) -m pytest -q
 
 serve:
@@ -54,7 +61,7 @@ lab: venv
 	$(VENV)/bin/jupyter lab colab/
 
 clean:
-	rm -rf _build/html _build/jupyter_execute _build/.doctrees _vendor
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees _build/pdf _vendor
 
 clean-cache: clean
 	rm -rf _build/.jupyter_cache

@@ -1,0 +1,63 @@
+"""The book's version: ``helpers.__version__`` and the git commit the code comes from.
+
+The version is written once, in helpers/__init__.py (pyproject.toml reads it from there). The
+intro page and the PDF print ``book_version()`` (through scripts/sphinx_ext/book_version.py);
+the Colab setup cell installs the tag ``v<__version__>`` (scripts/sync_setup_cell.py).
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+DIST_NAME = "resnet-book-helpers"
+# A source checkout: helpers/ sits next to pyproject.toml and .git.
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_version(root: Path = SOURCE_ROOT) -> str:
+    """The ``__version__`` written in ``root/helpers/__init__.py``, read without importing it."""
+    path = root / "helpers" / "__init__.py"
+    match = re.search(r'^__version__ = "([^"]+)"', path.read_text(encoding="utf-8"), re.M)
+    if not match:
+        raise ValueError(f'no `__version__ = "..."` line in {path}')
+    return match.group(1)
+
+
+def git_commit(root: Path = SOURCE_ROOT) -> str | None:
+    """The full commit hash of ``root``'s git checkout, or None outside one."""
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if re.fullmatch(r"[0-9a-f]{40}", commit) else None
+
+
+def installed_commit() -> str | None:
+    """The commit pip installed from (``pip install git+URL@REF``), from PEP 610 metadata."""
+    try:
+        raw = metadata.distribution(DIST_NAME).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    if not raw:
+        return None
+    return json.loads(raw).get("vcs_info", {}).get("commit_id")
+
+
+def commit() -> str | None:
+    """The commit of this source checkout, else the commit pip installed, else None."""
+    return git_commit() or installed_commit()
+
+
+def book_version(version: str | None = None, sha: str | None = None) -> str:
+    """How pages print the version: ``0.1.0 (commit 1548d62)``."""
+    if version is None:
+        from helpers import __version__ as version
+    sha = sha if sha is not None else commit()
+    return f"{version} (commit {sha[:7]})" if sha else version
