@@ -110,6 +110,13 @@ PROFILES: dict[str, Profile] = {
         width=8, depths=(20, 56), epochs=4, batch_size=128, lr=0.1, warmup_iters=20,
         milestones=(0.5, 0.75), num_threads=1, seeds=(0, 1), val_size=0,
     ),
+    # The reference run for a lent GPU (scripts/gpu_reference.sh): no internet there, so
+    # Fashion-MNIST travels with the tree; the script sets --epochs from a throughput bench.
+    "reference-gpu": Profile(
+        name="reference-gpu", dataset="fashion-mnist", train_subset=None, test_subset=None,
+        width=16, depths=(20, 56), epochs=10, batch_size=128, lr=0.1, warmup_iters=100,
+        milestones=(0.5, 0.75), seeds=(0, 1), val_size=0, device="cuda",
+    ),
 }
 
 
