@@ -1,12 +1,14 @@
-"""Reference runs beside the build's own runs: read ``results/<profile>/*.json``, check them,
-draw side-by-side panels and compute the sentences a chapter says about them.
+"""Reference runs beside the build's own runs: read ``results/<profile>/*.json``, check
+them, draw side-by-side panels and compute the sentences a chapter says about them.
 
-The files come from ``python -m helpers.reproduce`` (see that module). Chapters never name a
-profile: :func:`pick_profile` takes the best reference that exists under ``results/`` (the
-paper's CIFAR-10 recipe first, then other CIFAR-10 runs, then the longest Fashion-MNIST run), so
-a new results folder, e.g. ``results/paper/`` from a GPU, reaches the pages without code changes.
+The files come from ``python -m helpers.reproduce`` (see that module). Chapters never
+name a profile: :func:`pick_profile` takes the best reference that exists under
+``results/`` (the paper's CIFAR-10 recipe first, then other CIFAR-10 runs, then the
+longest Fashion-MNIST run), so a new results folder, e.g. ``results/paper/`` from a GPU,
+reaches the pages without code changes.
 
-All errors in these files are fractions in [0, 1]; every sentence and axis shows percent.
+All errors in these files are fractions in [0, 1]; every sentence and axis shows
+percent.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ __all__ = [
 PARTS = ("degradation", "responses", "gradients", "lesion", "lr_sweep")
 _REPO = Path(__file__).resolve().parent.parent
 
-# Every field a results file must carry (nested dicts: "a.b"); runs: per part, and per epoch row.
+# Every field a results file must carry (nested dicts: "a.b"); runs: per part, and per
+# epoch row.
 TOP_FIELDS = ("schema", "part", "profile", "provenance", "runs")
 PROVENANCE_FIELDS = (
     "profile",
@@ -103,7 +106,7 @@ EPOCH_FIELDS = ("epoch", "train_error", "test_error", "lr")
 
 
 class SchemaError(ValueError):
-    """A results file lacks a field or has a wrong kind of value; the message names it."""
+    """A results file lacks a field or holds a wrong kind of value."""
 
 
 def results_root() -> Path:
@@ -163,7 +166,7 @@ def validate(doc: Mapping[str, Any], where: str = "results file") -> None:
 
 
 def load_results(profile_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """``{part: document}`` for every results file in ``profile_dir``, each validated."""
+    """``{part: document}`` for every results file in ``profile_dir``, validated."""
     profile_dir = Path(profile_dir)
     if not profile_dir.is_dir():
         raise FileNotFoundError(
@@ -203,8 +206,9 @@ def _budget(doc: Mapping[str, Any]) -> tuple[int, float]:
 
 
 def pick_profile(results_dir: str | Path | None = None) -> str:
-    """The best reference under ``results_dir``: the paper's recipe, else a CIFAR-10 run, else
-    the run that saw the most training images."""
+    """The best reference under ``results_dir``: the paper's recipe, else a CIFAR-10
+    run, else the run that saw the most training images.
+    """
     names = available_profiles(results_dir)
     if not names:
         root = results_dir if results_dir is not None else results_root()
@@ -238,8 +242,9 @@ def seed_values(doc: Mapping[str, Any], name: str, field: str) -> dict[int, Any]
 def paired_gap(
     doc: Mapping[str, Any], deep: str, shallow: str, field: str
 ) -> tuple[float, float | None, int]:
-    """Mean and sample std over seeds of ``deep - shallow`` in percentage points, seed by seed.
-    Returns (mean, std or None for one seed, number of seeds)."""
+    """Mean and sample std over seeds of ``deep - shallow`` in percentage points, seed
+    by seed. Returns (mean, std or None for one seed, number of seeds).
+    """
     a, b = seed_values(doc, deep, field), seed_values(doc, shallow, field)
     seeds = sorted(set(a) & set(b))
     if not seeds:
@@ -269,9 +274,11 @@ def _mean_final(doc: Mapping[str, Any], name: str, field: str) -> float:
 
 
 def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
-    """Sentences on the shallowest vs deepest plain net (training error) and ResNet (test error).
+    """Sentences on the shallowest vs deepest plain net (training error) and ResNet
+    (test error).
 
-    Keys: "plain_train_gap", "resnet_test_gap", "resnet_train_gap"."""
+    Keys: "plain_train_gap", "resnet_test_gap", "resnet_train_gap".
+    """
     out = {}
     plain, res = _depths(doc, "plain"), _depths(doc, "resnet")
     res = [
@@ -307,11 +314,13 @@ def _mean_std(doc: Mapping[str, Any], name: str) -> dict[int, float]:
 
 
 def figure7_verdict(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Does Figure 7's ordering hold? (1) at each depth, the ResNet's residual responses are
-    smaller than the plain net's; (2) the deeper ResNet's are smaller than the shallower one's.
-    Compared per seed on the mean over blocks of each block's response std.
+    """Does Figure 7's ordering hold? (1) at each depth, the ResNet's residual responses
+    are smaller than the plain net's; (2) the deeper ResNet's are smaller than the
+    shallower one's. Compared per seed on the mean over blocks of each block's response
+    std.
 
-    Returns {"holds": bool, "text": sentence, "means": {name: mean over seeds}}."""
+    Returns {"holds": bool, "text": sentence, "means": {name: mean over seeds}}.
+    """
     names = sorted(
         {r["name"] for r in doc["runs"]},
         key=lambda n: (n.split("-")[0], int(n.split("-")[1])),
@@ -370,7 +379,7 @@ def figure7_verdict(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lesion_verdict(doc: Mapping[str, Any]) -> str:
-    """Deleting one non-downsampling block: mean test error of the deepest ResNet vs plain."""
+    """Test error with one non-downsampling block deleted, deepest ResNet and plain."""
     parts = []
     for kind in ("resnet", "plain"):
         depths = _depths(doc, kind)
@@ -388,7 +397,8 @@ def lesion_verdict(doc: Mapping[str, Any]) -> str:
         if hits:
             label = name.replace("resnet", "ResNet")
             parts.append(
-                f"{label}: {100 * base:.1f}% intact, {100 * statistics.fmean(hits):.1f}% "
+                f"{label}: {100 * base:.1f}% intact, "
+                f"{100 * statistics.fmean(hits):.1f}% "
                 "on average with one non-downsampling block deleted"
             )
     return "; ".join(parts)
@@ -448,8 +458,9 @@ def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> str:
     dates = sorted(r["date"][:10] for d in results.values() for r in d["runs"])
     commit = str(prov["helpers"]["commit"])[:7]
     return (
-        f"Reference run `{prof['name']}`: {data['title']}, {data['train_images']:,} training "
-        f"/ {data['test_images']:,} test images, width {prof['width']}, {sched} at batch "
+        f"Reference run `{prof['name']}`: {data['title']}, "
+        f"{data['train_images']:,} training / {data['test_images']:,} test images, "
+        f"width {prof['width']}, {sched} at batch "
         f"{cfg['batch_size']}, seed{'s' if len(seeds) > 1 else ''} "
         f"{', '.join(map(str, seeds))}; {dev['name']}, {dev['precision']}; torch "
         f"{prov['versions']['torch'].split('+')[0]}, helpers {commit}; {dates[-1]}, "
@@ -463,7 +474,7 @@ def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def _finite(value: Any) -> float:
-    """A stored number as a float; NaN for a missing or infinite loss ("inf" in the file)."""
+    """A stored number as a float; NaN for a missing or an infinite ("inf") value."""
     v = float(value) if value is not None else math.nan
     return v if math.isfinite(v) else math.nan
 
@@ -573,13 +584,14 @@ def reference_panel(
     results_dir: str | Path | None = None,
     build_label: str = "this build",
 ) -> tuple[plt.Figure, str]:
-    """A figure of the reference run (right, or alone) beside the build's run (left), and its
-    provenance caption. Nothing is trained.
+    """A figure of the reference run (right, or alone) beside the build's run (left),
+    and its provenance caption. Nothing is trained.
 
     ``kind``: "degradation" (``build``: {"plain-20": History, ...} as from
-    ``helpers.experiments.degradation_runs``; rows: training error, test error) or "responses"
-    (``build``: {"ResNet-20": [std per block], ...}), or "lesion", "gradients", "lr_sweep"
-    (reference only). Reference curves are the mean over seeds; the band spans the seeds.
+    ``helpers.experiments.degradation_runs``; rows: training error, test error) or
+    "responses" (``build``: {"ResNet-20": [std per block], ...}), or "lesion",
+    "gradients", "lr_sweep" (reference only). Reference curves are the mean over seeds;
+    the band spans the seeds.
     """
     from .figstyle import figsize
 

@@ -1,24 +1,25 @@
-"""Run the book's experiments at a named profile and store their results as small JSON files.
+"""Run the book's experiments at a named profile; store the results as small JSON files.
 
     python -m helpers.reproduce --profile reference-cpu
     python -m helpers.reproduce --profile paper --only degradation --seeds 0,1,2
 
-writes ``results/<profile>/{degradation,responses,gradients,lesion,lr_sweep}.json`` (no weights).
-Each file holds a ``provenance`` block (profile and training config, dataset and sizes, device,
-precision, library versions, the ``helpers`` git commit, the command) and one entry per run with
-its seed, date and wall time. Every run is written as soon as it ends, so an interrupted command
-keeps what it finished; run the same command again and it skips finished runs and resumes the
-unfinished training run from its last epoch checkpoint. Trained weights and checkpoints go to
-``--checkpoints`` (default ``<model cache>/reference/<profile>``), outside git, so that the
-analyses can be re-run on the same nets.
+writes ``results/<profile>/{degradation,responses,gradients,lesion,lr_sweep}.json`` (no
+weights). Each file holds a ``provenance`` block (profile and training config, dataset
+and sizes, device, precision, library versions, the ``helpers`` git commit, the command)
+and one entry per run with its seed, date and wall time. Every run is written as soon as
+it ends, so an interrupted command keeps what it finished; run the same command again
+and it skips finished runs and resumes the unfinished training run from its last epoch
+checkpoint. Trained weights and checkpoints go to ``--checkpoints`` (default ``<model
+cache>/reference/<profile>``), outside git, so that the analyses can be re-run on the
+same nets.
 
 Experiments (the book's chapters 3 and 4):
 
 * ``degradation``: plain and residual CIFAR-style nets at the profile's depths (CIFAR-10
-  profiles: 20, 32, 44, 56 and ResNet-110 with the paper's warm-up), training and test error
-  per epoch (He et al. 2016, Fig. 6);
-* ``responses``: standard deviation of every block's residual-branch output on 500 test images
-  (Fig. 7);
+  profiles: 20, 32, 44, 56 and ResNet-110 with the paper's warm-up), training and test
+  error per epoch (He et al. 2016, Fig. 6);
+* ``responses``: standard deviation of every block's residual-branch output on 500 test
+  images (Fig. 7);
 * ``gradients``: per-block gradient norms at initialisation and after training;
 * ``lesion``: test error with one block deleted (Veit et al. 2016);
 * ``lr_sweep``: ResNet-8 at constant learning rates 0.01 to 100 (chapter 4), first seed.
@@ -74,7 +75,9 @@ def _now() -> str:
 
 
 def git_commit() -> dict[str, Any]:
-    """The commit of the ``helpers`` checkout and whether ``helpers/`` has uncommitted edits."""
+    """The ``helpers`` checkout's commit, and whether ``helpers/`` has uncommitted
+    edits.
+    """
 
     def git(*args: str) -> str:
         out = subprocess.run(
@@ -131,7 +134,9 @@ def dataset_info(profile: Profile, train, test) -> dict[str, Any]:
         "val_size": profile.val_size,
         "subset_seed": 0,
         "source": train.source,
-        "test_split": "test (the paper's Fig. 6 plots test error; nothing is tuned on it)",
+        "test_split": (
+            "test (the paper's Fig. 6 plots test error; nothing is tuned on it)"
+        ),
     }
 
 
@@ -172,7 +177,9 @@ def _jsonable(x: Any) -> Any:
 
 
 class ResultsFile:
-    """``results/<profile>/<part>.json``: provenance plus one entry per run, written atomically."""
+    """``results/<profile>/<part>.json``: provenance and one entry per run (atomic
+    writes).
+    """
 
     def __init__(self, path: Path, part: str, prov: dict[str, Any]) -> None:
         self.path, self.part, self.prov = path, part, prov
@@ -228,7 +235,7 @@ def degradation_nets(
     depths: tuple[int, ...] | None = None,
     resnet110: bool | None = None,
 ) -> list[Net]:
-    """The nets of the degradation experiment, shallow before deep, plain before residual."""
+    """The degradation experiment's nets: shallow before deep, plain before residual."""
     if depths is None:
         depths = (
             CIFAR10_DEPTHS if profile.dataset == "cifar10" else tuple(profile.depths)
@@ -238,7 +245,8 @@ def degradation_nets(
     nets = [Net(kind, d) for d in sorted(depths) for kind in ("plain", "resnet")]
     if resnet110 and 110 not in depths:
         nets.append(Net("resnet", 110))
-    # the most telling pairs first: shallowest and deepest of each kind, then the middle depths
+    # the most telling pairs first: shallowest and deepest of each kind, then the middle
+    # depths
     ends = (min(depths), max(depths))
     return sorted(
         nets,
@@ -295,7 +303,7 @@ class Context:
             "device": self.prov["device"]["name"],
         }
 
-    # -- degradation ---------------------------------------------------------------------------
+    # -- degradation -------------------------------------------------------------------
     def train_net(self, net: Net, seed: int, order: int) -> dict[str, Any]:
         from .analysis.complexity import count_macs, count_parameters
         from .train import fit
@@ -359,7 +367,9 @@ class Context:
         return entry
 
     def trained(self, net: Net, seed: int, order: int) -> torch.nn.Module:
-        """The trained net: from memory, from its weights file, or trained now (and recorded)."""
+        """The trained net: from memory, from its weights file, or trained now
+        (recorded).
+        """
         key = (net.name, seed)
         if key in self._models:
             return self._models[key]
@@ -386,7 +396,7 @@ class Context:
         )
         return next(iter(loader))
 
-    # -- analyses --------------------------------------------------------------------------------
+    # -- analyses ----------------------------------------------------------------------
     def responses(self, net: Net, seed: int, order: int) -> dict[str, Any]:
         from .analysis.responses import branch_response_std
 
@@ -568,8 +578,9 @@ def _macs(profile: Profile, net: Net, in_channels: int, hw: tuple[int, int]) -> 
 def plan(
     ctx: Context, parts: tuple[str, ...], seeds: list[int], nets: list[Net]
 ) -> list[Task]:
-    """Tasks in the order that makes the most important results exist first: per seed, the
-    degradation runs, then the analyses of those nets, then the learning-rate sweep."""
+    """Tasks in the order that makes the most important results exist first: per seed,
+    the degradation runs, then the analyses of those nets, then the learning-rate sweep.
+    """
     p, train, test = ctx.profile, ctx.train, ctx.test
     hw = tuple(train.images.shape[-2:])
     macs = {n: _macs(p, n, train.in_channels, hw) for n in nets}
@@ -653,7 +664,7 @@ def run_profile(
     max_tasks: int | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Run (or resume) every task of the plan; returns counts of tasks done and skipped."""
+    """Run (or resume) every task of the plan; return counts of tasks run, skipped."""
     threads = profile.num_threads
     if threads:
         torch.set_num_threads(threads)
@@ -662,11 +673,13 @@ def run_profile(
     tasks = plan(ctx, parts, seeds, nets)
     todo = [t for t in tasks if not ctx.files[t.part].done(t.key)]
     log(
-        f"profile {profile.name}: {len(tasks)} tasks, {len(tasks) - len(todo)} already done; "
+        f"profile {profile.name}: {len(tasks)} tasks, "
+        f"{len(tasks) - len(todo)} already done; "
         f"results -> {out}, weights and checkpoints -> {checkpoints}"
     )
     log(
-        f"{ctx.prov['dataset']['title']}: {len(ctx.train):,} training / {len(ctx.test):,} test "
+        f"{ctx.prov['dataset']['title']}: {len(ctx.train):,} training / "
+        f"{len(ctx.test):,} test "
         f"images · {ctx.prov['device']['name']} · {ctx.prov['device']['precision']}"
     )
     total_cost = sum(t.cost for t in todo)
@@ -678,7 +691,8 @@ def run_profile(
             break
         remaining = total_cost - done_cost
         eta = (
-            f" · about {remaining * rate / 60:.0f} min left, ETA {_clock(remaining * rate)}"
+            f" · about {remaining * rate / 60:.0f} min left, "
+            f"ETA {_clock(remaining * rate)}"
             if rate
             else ""
         )

@@ -1,5 +1,5 @@
-"""helpers.reference: schema checks, computed verdicts, and a new results folder reaching the
-chapters' calls without code changes (fake results written to a temporary folder)."""
+"""helpers.reference: schema checks, computed verdicts, and a new results folder that
+reaches the chapters' calls without code changes (fake results in a temp folder)."""
 
 from __future__ import annotations
 
@@ -230,8 +230,10 @@ def test_verdicts_say_when_the_paper_is_not_reproduced(tmp_path) -> None:
 
 
 def test_a_new_results_folder_is_picked_up_without_code_changes(tmp_path) -> None:
-    """What a chapter calls (no profile named) switches to a CIFAR-10 run once its folder
-    appears, e.g. results/paper/ from `python -m helpers.reproduce --profile paper`."""
+    """What a chapter calls (no profile named) switches to a CIFAR-10 run once its
+    folder appears, e.g. results/paper/ from `python -m helpers.reproduce --profile
+    paper`.
+    """
     write_results(tmp_path)
 
     def chapter_cell() -> tuple[dict, str]:
@@ -293,7 +295,9 @@ def test_missing_results_say_how_to_make_them(tmp_path) -> None:
 
 
 def test_the_committed_reference_run_is_valid() -> None:
-    """results/reference-cpu is committed; it must pass the schema and match its profile."""
+    """results/reference-cpu is committed; it must pass the schema and match its
+    profile.
+    """
     assert "reference-cpu" in reference.available_profiles()
     results = reference.load_results(reference.results_root() / "reference-cpu")
     profile = get_profile("reference-cpu")

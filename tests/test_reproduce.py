@@ -1,4 +1,5 @@
-"""python -m helpers.reproduce: the real command at the smoke profile, resume, --only/--seeds."""
+"""python -m helpers.reproduce: the real command at the smoke profile, resume, --only,
+--seeds."""
 
 from __future__ import annotations
 
@@ -123,8 +124,9 @@ def _run(tmp: Path, **kwargs):
 
 
 def test_interrupted_training_resumes_to_the_same_result(tmp_path, monkeypatch) -> None:
-    """Stop plain-8 in the middle of its second epoch, rerun: it continues from the checkpoint
-    and ends exactly where an uninterrupted run ends (CPU, fp32)."""
+    """Stop plain-8 in the middle of its second epoch, rerun: it continues from the
+    checkpoint and ends exactly where an uninterrupted run ends (CPU, fp32).
+    """
     import helpers.train.loop as loop
 
     profile = get_profile("smoke").replace(epochs=2, amp=False)
