@@ -159,6 +159,14 @@ def validate(doc: Mapping[str, Any], where: str = "results file") -> None:
                 raise SchemaError(f"{label}: no epochs recorded")
             for row in run["epochs"]:
                 _require(row, EPOCH_FIELDS, f"{label} epoch {row.get('epoch', '?')}")
+        if part == "lr_sweep":
+            for sweep in run["runs"]:
+                _require(sweep, ("lr", "steps"), f"{label} lr {sweep.get('lr', '?')}")
+                absent = [k for k in ("diverged", "final_loss") if k not in sweep]
+                if absent:
+                    raise SchemaError(
+                        f"{label} lr {sweep['lr']}: missing {', '.join(absent)}"
+                    )
         if part == "responses" and not all(
             isinstance(s, (int, float)) for s in run["stds"]
         ):
@@ -264,8 +272,10 @@ def _depths(doc: Mapping[str, Any], kind: str) -> list[int]:
     return sorted({r["depth"] for r in doc["runs"] if r["kind"] == kind})
 
 
-def _mean_final(doc: Mapping[str, Any], name: str, field: str) -> float:
-    return 100 * statistics.fmean(seed_values(doc, name, field).values())
+def _mean_final(doc: Mapping[str, Any], name: str, field: str, other: str) -> float:
+    """Mean of ``field`` (in %) over the seeds that ``name`` and ``other`` share."""
+    a, b = seed_values(doc, name, field), seed_values(doc, other, field)
+    return 100 * statistics.fmean(a[s] for s in sorted(set(a) & set(b)))
 
 
 # --------------------------------------------------------------------------------------
@@ -290,8 +300,8 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
         where = "above" if m > 0 else "below"
         out["plain_train_gap"] = (
             f"{hi} ends {_pm(m, s, n)} {where} {lo} in training error "
-            f"({_mean_final(doc, hi, 'final_train_error'):.1f}% vs "
-            f"{_mean_final(doc, lo, 'final_train_error'):.1f}%)"
+            f"({_mean_final(doc, hi, 'final_train_error', lo):.1f}% vs "
+            f"{_mean_final(doc, lo, 'final_train_error', hi):.1f}%)"
         )
     if len(res) >= 2:
         lo, hi = f"resnet-{res[0]}", f"resnet-{res[-1]}"
@@ -303,8 +313,8 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
             side = "lower" if m < 0 else "higher"
             out[key] = (
                 f"ResNet-{res[-1]}'s {what} is {_pm(m, s, n)} {side} than "
-                f"ResNet-{res[0]}'s ({_mean_final(doc, hi, field):.1f}% vs "
-                f"{_mean_final(doc, lo, field):.1f}%)"
+                f"ResNet-{res[0]}'s ({_mean_final(doc, hi, field, lo):.1f}% vs "
+                f"{_mean_final(doc, lo, field, hi):.1f}%)"
             )
     return out
 
@@ -316,65 +326,54 @@ def _mean_std(doc: Mapping[str, Any], name: str) -> dict[int, float]:
 def figure7_verdict(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Does Figure 7's ordering hold? (1) at each depth, the ResNet's residual responses
     are smaller than the plain net's; (2) the deeper ResNet's are smaller than the
-    shallower one's. Compared per seed on the mean over blocks of each block's response
-    std.
+    shallower one's. Compared seed by seed on the mean over blocks of each block's
+    response std.
 
     Returns {"holds": bool, "text": sentence, "means": {name: mean over seeds}}.
     """
-    names = sorted(
-        {r["name"] for r in doc["runs"]},
-        key=lambda n: (n.split("-")[0], int(n.split("-")[1])),
-    )
+    names = sorted({r["name"] for r in doc["runs"]})
     per_seed = {n: _mean_std(doc, n) for n in names}
     means = {n: statistics.fmean(v.values()) for n, v in per_seed.items()}
-    checks = []  # (description, seeds where it holds, seeds compared)
-    res_depths = _depths(doc, "resnet")
-    for d in _depths(doc, "plain"):
-        a, b = per_seed.get(f"resnet-{d}"), per_seed.get(f"plain-{d}")
-        if a and b:
-            seeds = sorted(set(a) & set(b))
-            ok = sum(a[s] < b[s] for s in seeds)
-            checks.append(
-                (
-                    f"ResNet-{d} below plain-{d} ({means[f'resnet-{d}']:.2f} vs "
-                    f"{means[f'plain-{d}']:.2f})",
-                    ok,
-                    len(seeds),
-                )
-            )
-    for lo, hi in zip(res_depths, res_depths[1:], strict=False):
-        a, b = per_seed[f"resnet-{hi}"], per_seed[f"resnet-{lo}"]
+    pairs = [(f"resnet-{d}", f"plain-{d}") for d in _depths(doc, "plain")]
+    res = _depths(doc, "resnet")
+    pairs += [
+        (f"resnet-{hi}", f"resnet-{lo}") for lo, hi in zip(res, res[1:], strict=False)
+    ]
+    checks = []  # (sentence, holds in every seed)
+    for small, large in pairs:
+        if small not in per_seed or large not in per_seed:
+            continue
+        a, b = per_seed[small], per_seed[large]
         seeds = sorted(set(a) & set(b))
         ok = sum(a[s] < b[s] for s in seeds)
+        if len(seeds) == 1:
+            where = "1 seed"
+        elif ok in (0, len(seeds)):
+            where = "in both seeds" if len(seeds) == 2 else f"in all {len(seeds)} seeds"
+        else:
+            where = f"in {ok} of {len(seeds)} seeds"
+        verb = "are smaller than" if ok == len(seeds) else "are not smaller than"
+        if 0 < ok < len(seeds):
+            verb = "are smaller than"
         checks.append(
             (
-                f"ResNet-{hi} below ResNet-{lo} ({means[f'resnet-{hi}']:.2f} vs "
-                f"{means[f'resnet-{lo}']:.2f})",
-                ok,
-                len(seeds),
+                f"{_label(small)}'s responses {verb} {_label(large)}'s "
+                f"({means[small]:.2f} vs {means[large]:.2f}, {where})",
+                ok == len(seeds),
             )
         )
     if not checks:
         raise KeyError(
             "the responses file has no plain/ResNet pair and no two ResNet depths"
         )
-    holds = all(ok == n for _, ok, n in checks)
-
-    def seeds_txt(ok: int, n: int) -> str:
-        return "in every seed" if ok == n else f"in {ok} of {n} seeds"
-
-    good = [f"{d} {seeds_txt(ok, n)}" for d, ok, n in checks if ok == n]
-    bad = [
-        f"{d.replace(' below ', ' not below ', 1)} {seeds_txt(n - ok, n)}"
-        for d, ok, n in checks
-        if ok < n
-    ]
+    holds = all(ok for _, ok in checks)
     head = (
         "Figure 7's ordering holds"
         if holds
         else "Figure 7's ordering does not fully hold"
     )
-    text = f"{head} (mean response std over blocks): " + "; ".join(bad + good)
+    ordered = [c for c, ok in checks if not ok] + [c for c, ok in checks if ok]
+    text = f"{head} (mean response std over blocks): " + "; ".join(ordered)
     return {"holds": holds, "text": text, "means": means}
 
 
@@ -405,21 +404,19 @@ def lesion_verdict(doc: Mapping[str, Any]) -> str:
 
 
 def lr_sweep_verdict(doc: Mapping[str, Any]) -> str:
-    """Which constant learning rates diverged, per seed."""
-    out = []
-    for r in doc["runs"]:
-        diverged = [f"{run['lr']:g}" for run in r["runs"] if run["diverged"]]
-        kept = [f"{run['lr']:g}" for run in r["runs"] if not run["diverged"]]
-        out.append(
-            f"seed {r['seed']}: "
-            + (
-                f"diverged at lr {', '.join(diverged)}; "
-                if diverged
-                else "nothing diverged; "
+    """For each constant learning rate: the iteration where the loss became NaN/inf, or
+    the training loss it ended at (first seed)."""
+    parts = []
+    for run in doc["runs"][0]["runs"]:
+        if run["diverged"]:
+            parts.append(
+                f"lr {run['lr']:g} diverged at iteration {run['diverged']['step']}"
             )
-            + f"trained at lr {', '.join(kept)}"
-        )
-    return "; ".join(out)
+        else:
+            parts.append(
+                f"lr {run['lr']:g} ends at loss {_finite(run['final_loss']):.3g}"
+            )
+    return "; ".join(parts)
 
 
 def verdicts(
