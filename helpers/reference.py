@@ -22,6 +22,8 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
+from .paper_results import CIFAR10_TABLE6
+
 __all__ = [
     "SchemaError",
     "results_root",
@@ -287,7 +289,8 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
     """Sentences on the shallowest vs deepest plain net (training error) and ResNet
     (test error).
 
-    Keys: "plain_train_gap", "resnet_test_gap", "resnet_train_gap".
+    Keys: "plain_train_gap", "resnet_test_gap", "resnet_train_gap", and
+    "resnet_vs_paper" when both depths are in the paper's Table 6.
     """
     out = {}
     plain, res = _depths(doc, "plain"), _depths(doc, "resnet")
@@ -315,6 +318,17 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
                 f"ResNet-{res[-1]}'s {what} is {_pm(m, s, n)} {side} than "
                 f"ResNet-{res[0]}'s ({_mean_final(doc, hi, field, lo):.1f}% vs "
                 f"{_mean_final(doc, lo, field, hi):.1f}%)"
+            )
+        paper = {r.depth: r.error for r in CIFAR10_TABLE6}
+        if res[0] in paper and res[-1] in paper:
+            m, s, n = paired_gap(doc, hi, lo, "final_test_error")
+            d = paper[res[-1]] - paper[res[0]]
+            out["resnet_vs_paper"] = (
+                f"He et al. (2016, Table 6) report ResNet-{res[-1]} {abs(d):.2f} points "
+                f"{'below' if d < 0 else 'above'} ResNet-{res[0]} on CIFAR-10 "
+                f"({paper[res[-1]]:.2f}% vs {paper[res[0]]:.2f}%); in this reference run "
+                f"it is {_pm(m, s, n)} {'below' if m < 0 else 'above'}, so the paper's "
+                f"direction {'is' if (m < 0) == (d < 0) else 'is not'} reproduced"
             )
     return out
 

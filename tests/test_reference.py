@@ -210,6 +210,10 @@ def test_verdicts_are_computed_from_the_files(tmp_path) -> None:
         "ResNet-56's test error is 0.4 ± 0.1 points"
     )
     assert "lower than ResNet-20's" in v["ref_resnet_test_gap"]
+    assert v["ref_resnet_vs_paper"].startswith(
+        "He et al. (2016, Table 6) report ResNet-56 1.78 points below ResNet-20"
+    )
+    assert v["ref_resnet_vs_paper"].endswith("so the paper's direction is reproduced")
     assert v["ref_figure7"].startswith("Figure 7's ordering holds")
     assert v["ref_lr_sweep"] == "lr 0.1 ends at loss 2; lr 10 diverged at iteration 5"
     assert "Fashion-MNIST, 1,000 training / 500 test images" in v["ref_caption"]
@@ -222,12 +226,15 @@ def test_verdicts_say_when_the_paper_is_not_reproduced(tmp_path) -> None:
     write_results(tmp_path, final=worse, stds=flipped)
     v = reference.verdicts(results_dir=tmp_path)
     assert "higher than ResNet-20's" in v["ref_resnet_test_gap"]
+    assert v["ref_resnet_vs_paper"].endswith("direction is not reproduced")
     verdict = reference.figure7_verdict(
         reference.load_results(tmp_path / "reference-cpu")["responses"]
     )
     assert verdict["holds"] is False
     assert "does not fully hold" in verdict["text"]
-    assert "ResNet-56's responses are not smaller than ResNet-20's (0." in verdict["text"]
+    assert (
+        "ResNet-56's responses are not smaller than ResNet-20's (0." in verdict["text"]
+    )
     assert "ResNet-20's responses are smaller than plain-20's" in verdict["text"]
     assert "in both seeds)" in verdict["text"]
 
