@@ -32,6 +32,7 @@ __all__ = [
     "available_profiles",
     "pick_profile",
     "seed_values",
+    "seed_gaps",
     "paired_gap",
     "degradation_verdicts",
     "figure7_verdict",
@@ -255,13 +256,28 @@ def paired_gap(
     """Mean and sample std over seeds of ``deep - shallow`` in percentage points, seed
     by seed. Returns (mean, std or None for one seed, number of seeds).
     """
+    gaps = seed_gaps(doc, deep, shallow, field)
+    std = statistics.stdev(gaps) if len(gaps) > 1 else None
+    return statistics.fmean(gaps), std, len(gaps)
+
+
+def seed_gaps(
+    doc: Mapping[str, Any], deep: str, shallow: str, field: str
+) -> list[float]:
+    """``deep - shallow`` in percentage points for every seed that has both runs."""
     a, b = seed_values(doc, deep, field), seed_values(doc, shallow, field)
     seeds = sorted(set(a) & set(b))
     if not seeds:
         raise KeyError(f"no seed has both {deep} and {shallow} in the results")
-    gaps = [100 * (a[s] - b[s]) for s in seeds]
-    std = statistics.stdev(gaps) if len(gaps) > 1 else None
-    return statistics.fmean(gaps), std, len(seeds)
+    return [100 * (a[s] - b[s]) for s in seeds]
+
+
+def _sign_note(gaps: list[float]) -> str:
+    """ ", the seeds disagree on the sign (+1.9 and -4.0)" when they do, else ""."""
+    if min(gaps) < 0 < max(gaps):
+        values = " and ".join(f"{g:+.1f}" for g in gaps)
+        return f"; the seeds disagree on the sign ({values} points)"
+    return ""
 
 
 def _pm(mean: float, std: float | None, n: int, unit: str = "points") -> str:
@@ -305,6 +321,7 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
             f"{hi} ends {_pm(m, s, n)} {where} {lo} in training error "
             f"({_mean_final(doc, hi, 'final_train_error', lo):.1f}% vs "
             f"{_mean_final(doc, lo, 'final_train_error', hi):.1f}%)"
+            + _sign_note(seed_gaps(doc, hi, lo, "final_train_error"))
         )
     if len(res) >= 2:
         lo, hi = f"resnet-{res[0]}", f"resnet-{res[-1]}"
@@ -318,17 +335,24 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
                 f"ResNet-{res[-1]}'s {what} is {_pm(m, s, n)} {side} than "
                 f"ResNet-{res[0]}'s ({_mean_final(doc, hi, field, lo):.1f}% vs "
                 f"{_mean_final(doc, lo, field, hi):.1f}%)"
+                + _sign_note(seed_gaps(doc, hi, lo, field))
             )
         paper = {r.depth: r.error for r in CIFAR10_TABLE6}
         if res[0] in paper and res[-1] in paper:
             m, s, n = paired_gap(doc, hi, lo, "final_test_error")
+            gaps = seed_gaps(doc, hi, lo, "final_test_error")
             d = paper[res[-1]] - paper[res[0]]
+            if min(gaps) < 0 < max(gaps):
+                verdict = "so these seeds do not settle the paper's direction"
+            elif (m < 0) == (d < 0):
+                verdict = "so the paper's direction is reproduced"
+            else:
+                verdict = "so the paper's direction is not reproduced"
             out["resnet_vs_paper"] = (
                 f"He et al. (2016, Table 6) report ResNet-{res[-1]} {abs(d):.2f} points "
                 f"{'below' if d < 0 else 'above'} ResNet-{res[0]} on CIFAR-10 "
                 f"({paper[res[-1]]:.2f}% vs {paper[res[0]]:.2f}%); in this reference run "
-                f"it is {_pm(m, s, n)} {'below' if m < 0 else 'above'}, so the paper's "
-                f"direction {'is' if (m < 0) == (d < 0) else 'is not'} reproduced"
+                f"it is {_pm(m, s, n)} {'below' if m < 0 else 'above'}, {verdict}"
             )
     return out
 

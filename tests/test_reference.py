@@ -227,6 +227,7 @@ def test_verdicts_say_when_the_paper_is_not_reproduced(tmp_path) -> None:
     v = reference.verdicts(results_dir=tmp_path)
     assert "higher than ResNet-20's" in v["ref_resnet_test_gap"]
     assert v["ref_resnet_vs_paper"].endswith("direction is not reproduced")
+    assert "disagree" not in v["ref_resnet_test_gap"]
     verdict = reference.figure7_verdict(
         reference.load_results(tmp_path / "reference-cpu")["responses"]
     )
@@ -237,6 +238,18 @@ def test_verdicts_say_when_the_paper_is_not_reproduced(tmp_path) -> None:
     )
     assert "ResNet-20's responses are smaller than plain-20's" in verdict["text"]
     assert "in both seeds)" in verdict["text"]
+
+
+def test_verdicts_say_when_the_seeds_disagree(tmp_path) -> None:
+    split = {**FINAL, "resnet-56": ((0.08, 0.13), (0.08, 0.09))}  # +2.0 and -2.2 points
+    write_results(tmp_path, final=split)
+    v = reference.verdicts(results_dir=tmp_path)
+    assert v["ref_resnet_test_gap"].endswith(
+        "; the seeds disagree on the sign (+2.0 and -2.2 points)"
+    )
+    assert v["ref_resnet_vs_paper"].endswith(
+        "these seeds do not settle the paper's direction"
+    )
 
 
 def test_a_new_results_folder_is_picked_up_without_code_changes(tmp_path) -> None:
