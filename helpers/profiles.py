@@ -101,7 +101,7 @@ PROFILES: dict[str, Profile] = {
         milestones=(32_000, 48_000), normalize="pixel", seeds=(0, 1, 2, 3, 4), val_size=0,
     ),
     # The committed CPU reference run (`python -m helpers.reproduce --profile reference-cpu`):
-    # one torch thread on the shared 2-core build machine, about 80 minutes for 2 seeds. Timed
+    # one torch thread on the shared 2-core build machine, 49 minutes for 2 seeds. Timed
     # with 1 thread (fp32), a step of 128 images of ResNet-20/-56 took 0.2-0.3/0.6-0.8 s at
     # width 8, 0.6/2.4 s at width 12 and 1.2/3.5 s at width 16, and a busy machine is 2-3x
     # slower: width 8, 15,000 images (4x `quick`'s images per epoch), the whole test set.
