@@ -75,9 +75,8 @@ def _now() -> str:
 
 
 def git_commit() -> dict[str, Any]:
-    """The ``helpers`` checkout's commit, and whether ``helpers/`` has uncommitted
-    edits.
-    """
+    """The checkout's commit, and whether tracked files in ``helpers/`` are edited
+    (untracked files are not imported, so they do not count)."""
 
     def git(*args: str) -> str:
         out = subprocess.run(
@@ -89,7 +88,9 @@ def git_commit() -> dict[str, Any]:
 
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--", "helpers"))
+        dirty = bool(
+            git("status", "--porcelain", "--untracked-files=no", "--", "helpers")
+        )
     except (OSError, RuntimeError, subprocess.TimeoutExpired):
         return {"commit": "unknown (not a git checkout)", "dirty": None}
     return {"commit": commit, "dirty": dirty}
