@@ -47,7 +47,6 @@ from typing import Any
 import torch
 
 from .profiles import PROFILES, Profile, get_profile
-from .train.loop import resolve_device
 
 __all__ = ["PARTS", "SCHEMA_VERSION", "main", "plan", "provenance", "run_profile"]
 
@@ -108,13 +107,18 @@ def versions() -> dict[str, str]:
     }
 
 
+def resolve_device(name: str | None) -> torch.device:
+    """The profile's device: as named, else CUDA when present, else the CPU."""
+    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
 def device_info(profile: Profile) -> dict[str, Any]:
     """The device the runs use, in words, and the arithmetic precision of training."""
     from .provenance import cpu_model
-    from .train.loop import _amp_dtype, resolve_device
+    from .train.precision import amp_dtype
 
     device = resolve_device(profile.device)
-    dtype = _amp_dtype(device, profile.amp)
+    dtype = amp_dtype(device, profile.amp)
     precision = "float32" if dtype is None else f"{str(dtype).split('.')[-1]} autocast"
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
