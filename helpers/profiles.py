@@ -104,6 +104,23 @@ PROFILES: dict[str, Profile] = {
         depths=(20, 56), epochs=None, iterations=64_000, batch_size=128, lr=0.1,
         milestones=(32_000, 48_000), normalize="pixel", seeds=(0, 1, 2, 3, 4), val_size=0,
     ),
+    # The committed CPU reference run (`python -m helpers.reproduce --profile reference-cpu`):
+    # one torch thread on the shared 2-core build machine, 49 minutes for 2 seeds. Timed
+    # with 1 thread (fp32), a step of 128 images of ResNet-20/-56 took 0.2-0.3/0.6-0.8 s at
+    # width 8, 0.6/2.4 s at width 12 and 1.2/3.5 s at width 16, and a busy machine is 2-3x
+    # slower: width 8, 15,000 images (4x `quick`'s images per epoch), the whole test set.
+    "reference-cpu": Profile(
+        name="reference-cpu", dataset="fashion-mnist", train_subset=15_000, test_subset=None,
+        width=8, depths=(20, 56), epochs=4, batch_size=128, lr=0.1, warmup_iters=20,
+        milestones=(0.5, 0.75), num_threads=1, seeds=(0, 1), val_size=0,
+    ),
+    # The reference run for a lent GPU (scripts/gpu_reference.sh): no internet there, so
+    # Fashion-MNIST travels with the tree; the script sets --epochs from a throughput bench.
+    "reference-gpu": Profile(
+        name="reference-gpu", dataset="fashion-mnist", train_subset=None, test_subset=None,
+        width=16, depths=(20, 56), epochs=10, batch_size=128, lr=0.1, warmup_iters=100,
+        milestones=(0.5, 0.75), seeds=(0, 1), val_size=0, device="cuda",
+    ),
 }
 
 

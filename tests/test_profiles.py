@@ -27,7 +27,7 @@ def test_default_depends_on_cuda(monkeypatch) -> None:
 
 
 def test_unknown_profile_lists_valid(monkeypatch) -> None:
-    with pytest.raises(ValueError, match=r"valid profiles: \['smoke', 'quick', 'gpu', 'paper'\]"):
+    with pytest.raises(ValueError, match=r"valid profiles: \['smoke', 'quick', 'gpu', 'paper'"):
         get_profile("fast")
     monkeypatch.setenv("RESNET_BOOK_PROFILE", "huge")
     with pytest.raises(ValueError, match="RESNET_BOOK_PROFILE"):

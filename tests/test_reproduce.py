@@ -1,0 +1,235 @@
+"""python -m helpers.reproduce: the real command at the smoke profile, resume, --only,
+--seeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers import reproduce
+from helpers.profiles import get_profile
+from helpers.reference import PART_FIELDS, load_results, validate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _command(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "RESNET_BOOK_CACHE": str(tmp / "cache"),
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.reproduce",
+            "--profile",
+            "smoke",
+            "--out",
+            str(tmp / "results"),
+            "--checkpoints",
+            str(tmp / "ck"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    tmp = tmp_path_factory.mktemp("reproduce")
+    done = _command(tmp)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return tmp, done
+
+
+def test_command_writes_every_part_with_provenance(smoke_run) -> None:
+    tmp, done = smoke_run
+    out = tmp / "results" / "smoke"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{p}.json" for p in PART_FIELDS
+    )
+    results = load_results(out)  # validates every file
+    profile = get_profile("smoke")
+    for part, doc in results.items():
+        prov = doc["provenance"]
+        assert doc["part"] == part and doc["profile"] == "smoke"
+        assert prov["profile"]["width"] == profile.width
+        assert prov["dataset"]["train_images"] == profile.train_subset
+        assert prov["dataset"]["test_images"] == profile.test_subset
+        assert prov["device"]["precision"] in ("float32", "bfloat16 autocast")
+        assert re.fullmatch(r"[0-9a-f]{40}", prov["helpers"]["commit"])
+        assert prov["versions"]["torch"] == torch.__version__
+        assert "--profile smoke" in prov["command"]
+        assert prov["seeds"] == [0]
+    runs = {r["name"]: r for r in results["degradation"]["runs"]}
+    assert sorted(runs) == ["plain-14", "plain-8", "resnet-14", "resnet-8"]
+    assert all(len(r["epochs"]) == profile.epochs for r in runs.values())
+    assert all(
+        0 <= r["final_test_error"] <= 1 and r["wall_time_s"] > 0 for r in runs.values()
+    )
+    stds = {r["name"]: r["stds"] for r in results["responses"]["runs"]}
+    assert (
+        len(stds["resnet-14"]) == 6 and len(stds["plain-8"]) == 3
+    )  # (depth - 2) / 2 blocks
+    lesion = {r["name"]: r for r in results["lesion"]["runs"]}
+    assert len(lesion["resnet-14"]["rows"]) == 6
+    assert [r["lr"] for r in results["lr_sweep"]["runs"][0]["runs"]] == list(
+        reproduce.SWEEP_LRS
+    )
+    # progress with an ETA; weights stay outside the results folder
+    assert "ETA" in done.stdout and "[17/17]" in done.stdout
+    assert sorted(p.name for p in (tmp / "ck").glob("*.pt")) == [
+        "plain-14-s0.pt",
+        "plain-8-s0.pt",
+        "resnet-14-s0.pt",
+        "resnet-8-s0.pt",
+    ]
+
+
+def test_second_run_skips_everything(smoke_run) -> None:
+    tmp, _ = smoke_run
+    before = {p.name: p.read_text() for p in (tmp / "results" / "smoke").iterdir()}
+    again = _command(tmp)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "17 already done" in again.stdout and "0 tasks run" in again.stdout
+    after = {p.name: p.read_text() for p in (tmp / "results" / "smoke").iterdir()}
+    assert after == before
+
+
+def _run(tmp: Path, **kwargs):
+    profile = kwargs.pop("profile", get_profile("smoke"))
+    return reproduce.run_profile(
+        profile,
+        out=tmp / "results" / profile.name,
+        checkpoints=tmp / "ck",
+        parts=kwargs.pop("parts", ("degradation",)),
+        seeds=kwargs.pop("seeds", [0]),
+        depths=kwargs.pop("depths", (8,)),
+        log=lambda s: None,
+        **kwargs,
+    )
+
+
+def test_interrupted_training_resumes_to_the_same_result(tmp_path, monkeypatch) -> None:
+    """Stop plain-8 in the middle of its second epoch, rerun: it continues from the
+    checkpoint and ends exactly where an uninterrupted run ends (CPU, fp32).
+    """
+    import helpers.train.loop as loop
+
+    profile = get_profile("smoke").replace(epochs=2, amp=False)
+    _run(tmp_path / "straight", profile=profile)
+    straight = json.loads(
+        (tmp_path / "straight/results/smoke/degradation.json").read_text()
+    )
+
+    real_lr_at = loop.lr_at
+
+    def stop_at_step_10(step, config, total):
+        if step == 10:
+            raise KeyboardInterrupt
+        return real_lr_at(step, config, total)
+
+    monkeypatch.setattr(loop, "lr_at", stop_at_step_10)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "resumed", profile=profile)
+    assert (tmp_path / "resumed/ck/plain-8-s0.ckpt").exists()
+    assert not (tmp_path / "resumed/results/smoke/degradation.json").exists()
+    monkeypatch.setattr(loop, "lr_at", real_lr_at)
+    counts = _run(tmp_path / "resumed", profile=profile)
+    assert counts["ran"] == 2
+    resumed = json.loads(
+        (tmp_path / "resumed/results/smoke/degradation.json").read_text()
+    )
+    for a, b in zip(straight["runs"], resumed["runs"], strict=True):
+        assert a["name"] == b["name"]
+        assert a["final_train_error"] == b["final_train_error"]
+        assert a["final_test_error"] == b["final_test_error"]
+
+
+def test_finished_runs_are_kept_when_a_command_stops(tmp_path) -> None:
+    counts = _run(tmp_path, max_tasks=1)
+    doc = json.loads((tmp_path / "results/smoke/degradation.json").read_text())
+    validate(doc)
+    assert counts["ran"] == 1 and [r["name"] for r in doc["runs"]] == ["plain-8"]
+    first = doc["runs"][0]
+    _run(tmp_path)
+    doc = json.loads((tmp_path / "results/smoke/degradation.json").read_text())
+    assert [r["name"] for r in doc["runs"]] == ["plain-8", "resnet-8"]
+    assert doc["runs"][0] == first  # not retrained
+
+
+def test_only_and_seeds_pick_parts(tmp_path) -> None:
+    code = reproduce.main(
+        [
+            "--profile",
+            "smoke",
+            "--only",
+            "responses",
+            "--seeds",
+            "1",
+            "--depths",
+            "8",
+            "--out",
+            str(tmp_path / "results"),
+            "--checkpoints",
+            str(tmp_path / "ck"),
+        ]
+    )
+    assert code == 0
+    out = tmp_path / "results" / "smoke"
+    # the analysis needs trained nets, so their training is run and recorded too
+    assert sorted(p.name for p in out.iterdir()) == [
+        "degradation.json",
+        "responses.json",
+    ]
+    responses = load_results(out)["responses"]
+    assert {(r["name"], r["seed"]) for r in responses["runs"]} == {
+        ("plain-8", 1),
+        ("resnet-8", 1),
+    }
+    assert responses["provenance"]["seeds"] == [1]
+
+
+def test_unknown_part_is_refused(tmp_path) -> None:
+    with pytest.raises(SystemExit, match="unknown part"):
+        reproduce.main(
+            [
+                "--profile",
+                "smoke",
+                "--only",
+                "degradation,figure9",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+
+
+def test_cifar_profiles_run_the_papers_depths() -> None:
+    nets = reproduce.degradation_nets(get_profile("paper"))
+    names = [n.name for n in nets]
+    assert sorted(names) == sorted(
+        [f"{k}-{d}" for d in (20, 32, 44, 56) for k in ("plain", "resnet")]
+        + ["resnet-110"]
+    )
+    assert names[:4] == [
+        "plain-20",
+        "plain-56",
+        "resnet-20",
+        "resnet-56",
+    ]  # the argument first
+    assert [
+        n.name for n in reproduce.degradation_nets(get_profile("reference-cpu"))
+    ] == ["plain-20", "plain-56", "resnet-20", "resnet-56"]
