@@ -83,6 +83,27 @@ def make_shortcut(option: str, in_channels: int, out_channels: int, stride: int,
     return nn.Identity()
 
 
+# ---------------------------------------------------------------- the model interface
+class FeaturesHeadModel(nn.Module):
+    """Base of every model: ``forward(x) == forward_head(forward_features(x))`` (as in timm).
+
+    A subclass defines ``forward_features`` (image -> last feature maps) and names the modules
+    of its head in ``head_layers``, applied in order (torchvision's names, so checkpoints load).
+    """
+
+    head_layers: tuple[str, ...] = ("avgpool", "flatten", "fc")  # global pool, (B, C), logits
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """Feature maps -> class logits: the modules named in ``head_layers``, in order."""
+        x = features
+        for name in self.head_layers:
+            x = getattr(self, name)(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
 # ---------------------------------------------------------------- initialisation
 def init_weights(model: nn.Module, zero_init_residual: bool = False) -> None:
     """He initialisation (He et al. 2015, "Delving Deep into Rectifiers"): fan_out, ReLU gain.
