@@ -16,13 +16,24 @@ class ProgressBar:
     def __init__(self, total: int, initial: int, enabled: bool) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=total, initial=initial, disable=not enabled, leave=True,
-                        unit="step", miniters=max(1, total // 20), mininterval=2.0,
-                        dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            disable=not enabled,
+            leave=True,
+            unit="step",
+            miniters=max(1, total // 20),
+            mininterval=2.0,
+            dynamic_ncols=True,
+        )
 
     def on_log(self, entry: dict) -> None:
-        self.bar.set_postfix(loss=f"{entry['loss']:.3f}", err=f"{entry['error']:.1%}",
-                             lr=f"{entry['lr']:.3g}", refresh=False)
+        self.bar.set_postfix(
+            loss=f"{entry['loss']:.3f}",
+            err=f"{entry['error']:.1%}",
+            lr=f"{entry['lr']:.3g}",
+            refresh=False,
+        )
         self.bar.update(entry["step"] - self.bar.n)
 
     def on_epoch(self, history: History) -> None:

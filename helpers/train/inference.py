@@ -16,11 +16,21 @@ from ..data import Dataset, DeviceLoader, Normalization, normalization_of
 from ..data.loader import check_normalize
 from .precision import amp_dtype
 
-__all__ = ["input_normalization", "model_inputs", "predict", "evaluate", "check_model_fits_data"]
+__all__ = [
+    "input_normalization",
+    "model_inputs",
+    "predict",
+    "evaluate",
+    "check_model_fits_data",
+]
 
 
-def input_normalization(model: nn.Module, data: Dataset, normalize: str | None = None,
-                        reference: Dataset | None = None) -> Normalization:
+def input_normalization(
+    model: nn.Module,
+    data: Dataset,
+    normalize: str | None = None,
+    reference: Dataset | None = None,
+) -> Normalization:
     """The normalisation that feeds ``data`` to ``model``: the one it was trained with.
 
     ``normalize`` may name that same kind (a check); naming another is an error, since the
@@ -53,8 +63,12 @@ def model_device(model: nn.Module) -> torch.device:
     return p.device if p is not None else torch.device("cpu")
 
 
-def model_inputs(model: nn.Module, data: Dataset, n: int | None = None,
-                 device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def model_inputs(
+    model: nn.Module,
+    data: Dataset,
+    n: int | None = None,
+    device: str | torch.device | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``n`` images of ``data`` (all when None) as ``model`` expects them:
     normalised with its own statistics, not augmented; and their labels."""
     n = len(data) if n is None else min(n, len(data))
@@ -84,8 +98,15 @@ def predict(
     normalization = input_normalization(model, data, normalize, reference)
     was_training = model.training
     model.eval().to(device)
-    loader = DeviceLoader(data, batch_size, train=False, device=device, normalize=normalization,
-                          channels_last=channels_last, drop_last=False)
+    loader = DeviceLoader(
+        data,
+        batch_size,
+        train=False,
+        device=device,
+        normalize=normalization,
+        channels_last=channels_last,
+        drop_last=False,
+    )
     dtype = amp_dtype(device, amp)
     outs = []
     for x, _ in loader:
@@ -96,8 +117,14 @@ def predict(
     return torch.cat(outs).cpu(), data.labels.cpu()
 
 
-def evaluate(model: nn.Module, data: Dataset, device: str | torch.device | None = None, *,
-             probs: bool = False, **kwargs) -> dict:
+def evaluate(
+    model: nn.Module,
+    data: Dataset,
+    device: str | torch.device | None = None,
+    *,
+    probs: bool = False,
+    **kwargs,
+) -> dict:
     """Loss, error, per-class error and confusion matrix (rows: true class, columns: predicted).
 
     The loss is the cross-entropy of the logits; ``probs=True`` adds the softmax probabilities
@@ -105,7 +132,9 @@ def evaluate(model: nn.Module, data: Dataset, device: str | torch.device | None 
     logits, labels = predict(model, data, device, **kwargs)
     c = data.num_classes
     if logits.shape[1] != c:
-        raise ValueError(f"the model outputs {logits.shape[1]} classes but {data.name} has {c}")
+        raise ValueError(
+            f"the model outputs {logits.shape[1]} classes but {data.name} has {c}"
+        )
     pred = logits.argmax(1)
     confusion = torch.bincount(labels * c + pred, minlength=c * c).reshape(c, c)
     per_class_total = confusion.sum(1).clamp(min=1)
@@ -123,8 +152,9 @@ def evaluate(model: nn.Module, data: Dataset, device: str | torch.device | None 
 
 
 @torch.no_grad()
-def check_model_fits_data(model: nn.Module, data: Dataset,
-                          device: str | torch.device | None = None) -> None:
+def check_model_fits_data(
+    model: nn.Module, data: Dataset, device: str | torch.device | None = None
+) -> None:
     """Raise a ValueError unless ``model`` takes ``data``'s images and has one output per class.
 
     One forward pass of two images in eval mode (no state changes, no randomness used)."""

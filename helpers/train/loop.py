@@ -40,10 +40,15 @@ class TrainingDiverged(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------- one step
-def train_step(forward: nn.Module, x: torch.Tensor, y: torch.Tensor,
-               optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-               dtype: torch.dtype | None, grad_clip: float | None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def train_step(
+    forward: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    dtype: torch.dtype | None,
+    grad_clip: float | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One SGD step on a batch; returns (loss, per-image correct/wrong) without a host sync."""
     with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
         logits = forward(x)
@@ -62,8 +67,11 @@ def train_step(forward: nn.Module, x: torch.Tensor, y: torch.Tensor,
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device):
     """SGD with momentum and L2 weight decay on every parameter (He et al. 2016, Sec. 3.4)."""
     return torch.optim.SGD(
-        model.parameters(), lr=config.lr, momentum=config.momentum,
-        nesterov=config.nesterov, weight_decay=config.weight_decay,
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
         **({"fused": True} if device.type == "cuda" else {}),
     )
 
@@ -74,10 +82,12 @@ class StepMetrics:
 
     def __init__(self, k: int, device: torch.device) -> None:
         self.k = k
-        self.acc = {"win_loss": torch.zeros(k, device=device),
-                    "win_err": torch.zeros(k, device=device),
-                    "ep_loss": torch.zeros((), device=device),
-                    "ep_err": torch.zeros((), device=device)}
+        self.acc = {
+            "win_loss": torch.zeros(k, device=device),
+            "win_err": torch.zeros(k, device=device),
+            "ep_loss": torch.zeros((), device=device),
+            "ep_err": torch.zeros((), device=device),
+        }
 
     @torch.no_grad()
     def add(self, step: int, loss: torch.Tensor, err: torch.Tensor, n: int) -> None:
@@ -103,7 +113,9 @@ class StepMetrics:
 
     def window_means(self, step: int) -> tuple[float, float]:
         n = self.window(step)
-        return float(self.acc["win_loss"][:n].mean()), float(self.acc["win_err"][:n].mean())
+        return float(self.acc["win_loss"][:n].mean()), float(
+            self.acc["win_err"][:n].mean()
+        )
 
     def epoch_means(self, seen: int) -> tuple[float, float]:
         """Mean training loss and error over the epoch's ``seen`` images."""
@@ -133,7 +145,9 @@ class GoodWeights:
 
     def update(self, step: int) -> None:
         params = [p.detach() for p in self.model.parameters()]
-        if params and not bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
+        if params and not bool(
+            torch.stack([torch.isfinite(p).all() for p in params]).all()
+        ):
             return
         for key, value in self.model.state_dict().items():
             self.copy[key].copy_(value)
@@ -154,14 +168,17 @@ class Progress:
     epoch: int = 0  # epochs completed
     batch: int = 0  # batches done in the current epoch
     seen: int = 0  # images seen in the current epoch
-    in_epoch: bool = False  # inside an epoch (an interrupt there saves a mid-epoch checkpoint)
+    in_epoch: bool = (
+        False  # inside an epoch (an interrupt there saves a mid-epoch checkpoint)
+    )
 
 
 class Run:
     """What one call of ``fit`` builds: device, loader, optimizer, precision, metrics, history."""
 
-    def __init__(self, model: nn.Module, train: Dataset, config: TrainConfig,
-                 val: Dataset | None) -> None:
+    def __init__(
+        self, model: nn.Module, train: Dataset, config: TrainConfig, val: Dataset | None
+    ) -> None:
         self.config, self.model, self.train_data, self.val = config, model, train, val
         self.device = device = resolve_device(config.device)
         fmt = torch.channels_last if config.channels_last else torch.preserve_format
@@ -169,9 +186,16 @@ class Run:
         check_model_fits_data(model, train, device)
         self.normalization = Normalization.of(config.normalize, train)
         set_normalization(model, self.normalization)
-        self.loader = DeviceLoader(train, config.batch_size, train=True, augment=config.augment,
-                                   device=device, seed=config.seed, normalize=self.normalization,
-                                   channels_last=config.channels_last)
+        self.loader = DeviceLoader(
+            train,
+            config.batch_size,
+            train=True,
+            augment=config.augment,
+            device=device,
+            seed=config.seed,
+            normalize=self.normalization,
+            channels_last=config.channels_last,
+        )
         self.steps_per_epoch = len(self.loader)
         self.total = config.iterations or config.epochs * self.steps_per_epoch
         self.n_epochs = math.ceil(self.total / self.steps_per_epoch)
@@ -183,10 +207,16 @@ class Run:
         self.metrics = StepMetrics(config.log_every, device)
         self.progress = Progress()
         self.history = History(
-            device=describe_device(device, self.dtype), config=config.to_dict(),
-            meta={"dataset": train.name, "train_images": len(train),
-                  "steps_per_epoch": self.steps_per_epoch, "total_steps": self.total,
-                  "train_time_s": 0.0})
+            device=describe_device(device, self.dtype),
+            config=config.to_dict(),
+            meta={
+                "dataset": train.name,
+                "train_images": len(train),
+                "steps_per_epoch": self.steps_per_epoch,
+                "total_steps": self.total,
+                "train_time_s": 0.0,
+            },
+        )
 
     @property
     def finished(self) -> bool:
@@ -199,12 +229,17 @@ class Run:
         """Everything a bitwise-identical resume needs (tensors and plain containers)."""
         p = self.progress
         return {
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {},
             "loader": self.loader.state_dict(restart_epoch=p.in_epoch),
-            "torch_rng": torch.get_rng_state(), "acc": self.metrics.state_dict(),
-            "step": p.step, "epoch": p.epoch, "batch": p.batch if p.in_epoch else 0,
-            "ep_seen": p.seen if p.in_epoch else 0, "history": self.history.to_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "acc": self.metrics.state_dict(),
+            "step": p.step,
+            "epoch": p.epoch,
+            "batch": p.batch if p.in_epoch else 0,
+            "ep_seen": p.seen if p.in_epoch else 0,
+            "history": self.history.to_dict(),
             "normalization": self.normalization.state_dict(),
         }
 
@@ -216,7 +251,9 @@ class Run:
         self.loader.load_state_dict(state["loader"])
         torch.set_rng_state(state["torch_rng"])
         self.metrics.load_state_dict(state["acc"])
-        self.progress = Progress(state["step"], state["epoch"], state["batch"], state["ep_seen"])
+        self.progress = Progress(
+            state["step"], state["epoch"], state["batch"], state["ep_seen"]
+        )
         self.history = History.from_dict(state["history"])
         self.history.meta["wall_before_s"] = self.history.wall_time_s
 
@@ -246,7 +283,9 @@ def fit(
     device = resolve_device(config.device)
     cuda = [device.index or 0] if device.type == "cuda" else []
     with _threads(config.num_threads), torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(config.seed)  # dropout etc.; the data order has its own generator
+        torch.manual_seed(
+            config.seed
+        )  # dropout etc.; the data order has its own generator
         run = Run(model, train, config, val)
         checkpointer = Checkpointer(config.checkpoint_path, config.checkpoint_every)
         if resume:
@@ -259,7 +298,9 @@ def _check_call(model, train, config, val, resume, on_nan) -> None:
     if on_nan not in ("raise", "stop"):
         raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
     if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a helpers.train.TrainConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a helpers.train.TrainConfig, got {type(config).__name__}"
+        )
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     for name, data in (("train", train), ("val", val)):
@@ -269,13 +310,21 @@ def _check_call(model, train, config, val, resume, on_nan) -> None:
                 f"augmented in batches), got {type(data).__name__}; load one with "
                 "helpers.data.load_dataset(...) or wrap uint8 tensors in helpers.data.Dataset(...)"
             )
-    if val is not None and (val.num_classes != train.num_classes
-                            or val.images.shape[1:] != train.images.shape[1:]):
-        raise ValueError(f"val ({val.name}) does not match train ({train.name}): other classes or image shape")
+    if val is not None and (
+        val.num_classes != train.num_classes
+        or val.images.shape[1:] != train.images.shape[1:]
+    ):
+        raise ValueError(
+            f"val ({val.name}) does not match train ({train.name}): other classes or image shape"
+        )
     if len(train) < config.batch_size:
-        raise ValueError(f"batch_size {config.batch_size} is larger than the training set ({len(train)} images)")
+        raise ValueError(
+            f"batch_size {config.batch_size} is larger than the training set ({len(train)} images)"
+        )
     if resume and config.checkpoint_path is None:
-        raise ValueError("resume=True needs config.checkpoint_path (the file to continue from)")
+        raise ValueError(
+            "resume=True needs config.checkpoint_path (the file to continue from)"
+        )
 
 
 def _train(run: Run, checkpointer: Checkpointer, on_nan: str) -> History:
@@ -298,8 +347,10 @@ def _train(run: Run, checkpointer: Checkpointer, on_nan: str) -> History:
         if checkpointer.path is not None:
             run.history.wall_time_s = _wall(run.history, t_start)
             checkpointer.save(run)
-            callbacks[0].write(f"Interrupted at step {run.progress.step}; checkpoint saved to "
-                               f"{checkpointer.path} (resume with fit(..., resume=True)).")
+            callbacks[0].write(
+                f"Interrupted at step {run.progress.step}; checkpoint saved to "
+                f"{checkpointer.path} (resume with fit(..., resume=True))."
+            )
         raise
     finally:
         for callback in callbacks:
@@ -310,7 +361,9 @@ def _train(run: Run, checkpointer: Checkpointer, on_nan: str) -> History:
     return run.history
 
 
-def _train_epoch(run: Run, good: GoodWeights, callbacks: list) -> tuple[int, float] | None:
+def _train_epoch(
+    run: Run, good: GoodWeights, callbacks: list
+) -> tuple[int, float] | None:
     """Steps until the epoch or the run ends; returns (step, loss) of a NaN loss, else None."""
     p, k = run.progress, run.metrics.k
     p.in_epoch, run.epoch_start = True, time.perf_counter()
@@ -320,8 +373,15 @@ def _train_epoch(run: Run, good: GoodWeights, callbacks: list) -> tuple[int, flo
         lr = run.lr(p.step)
         for group in run.optimizer.param_groups:
             group["lr"] = lr
-        loss, err = train_step(run.forward, x, y, run.optimizer, run.scaler, run.dtype,
-                               run.config.grad_clip)
+        loss, err = train_step(
+            run.forward,
+            x,
+            y,
+            run.optimizer,
+            run.scaler,
+            run.dtype,
+            run.config.grad_clip,
+        )
         run.metrics.add(p.step, loss, err, y.shape[0])
         p.seen, p.step, p.batch = p.seen + y.shape[0], p.step + 1, p.batch + 1
         if p.step % k == 0 or p.step == run.total:
@@ -330,8 +390,13 @@ def _train_epoch(run: Run, good: GoodWeights, callbacks: list) -> tuple[int, flo
                 return bad
             good.update(p.step)
             loss_mean, err_mean = run.metrics.window_means(p.step)
-            entry = {"step": p.step, "epoch": p.step / run.steps_per_epoch, "loss": loss_mean,
-                     "error": err_mean, "lr": lr}
+            entry = {
+                "step": p.step,
+                "epoch": p.step / run.steps_per_epoch,
+                "loss": loss_mean,
+                "error": err_mean,
+                "lr": lr,
+            }
             run.history.steps.append(entry)
             for callback in callbacks:
                 callback.on_log(entry)
@@ -353,12 +418,24 @@ def _end_epoch(run: Run, callbacks: list) -> None:
     epoch = p.epoch + 1
     last = epoch >= run.n_epochs or p.step >= run.total
     train_loss, train_error = run.metrics.epoch_means(p.seen)
-    row = {"epoch": epoch, "train_loss": train_loss, "train_error": train_error,
-           "val_loss": None, "val_error": None, "lr": run.lr(p.step - 1), "time_s": train_time}
+    row = {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "train_error": train_error,
+        "val_loss": None,
+        "val_error": None,
+        "lr": run.lr(p.step - 1),
+        "time_s": train_time,
+    }
     due = config.eval_every and epoch % config.eval_every == 0
     if run.val is not None and (due or last):
-        result = evaluate(run.model, run.val, run.device, channels_last=config.channels_last,
-                          amp=config.amp)
+        result = evaluate(
+            run.model,
+            run.val,
+            run.device,
+            channels_last=config.channels_last,
+            amp=config.amp,
+        )
         run.model.train()
         row["val_loss"], row["val_error"] = result["loss"], result["error"]
     run.history.epochs.append(row)
@@ -368,22 +445,38 @@ def _end_epoch(run: Run, callbacks: list) -> None:
         callback.on_epoch(run.history)
 
 
-def _diverged(run: Run, bad: tuple[int, float], good: GoodWeights, checkpointer: Checkpointer,
-              on_nan: str, t_start: float) -> History:
+def _diverged(
+    run: Run,
+    bad: tuple[int, float],
+    good: GoodWeights,
+    checkpointer: Checkpointer,
+    on_nan: str,
+    t_start: float,
+) -> History:
     step, value = bad
     lr = run.lr(step - 1)
     restored = good.restore()
     _finish(run.history, t_start, run.config)
-    run.history.diverged = {"step": step, "lr": lr, "loss": value, "weights_from_step": restored}
+    run.history.diverged = {
+        "step": step,
+        "lr": lr,
+        "loss": value,
+        "weights_from_step": restored,
+    }
     if on_nan == "stop":
         return run.history
     path = checkpointer.path
-    kept = f" The last good checkpoint {path} was kept." if path is not None and path.exists() else ""
+    kept = (
+        f" The last good checkpoint {path} was kept."
+        if path is not None and path.exists()
+        else ""
+    )
     raise TrainingDiverged(
         f"training diverged: loss became {value} at step {step} (learning rate {lr:g}). The "
         f"model holds the weights after step {restored}, the last check with finite losses."
         f"{kept} Try a smaller lr, a warm-up (warmup_iters/warmup_lr) or grad_clip.",
-        step, lr,
+        step,
+        lr,
     )
 
 
@@ -408,11 +501,17 @@ def _finish(history: History, t_start: float, config: TrainConfig) -> None:
     history.wall_time_s = _wall(history, t_start)
     steps = history.steps[-1]["step"] if history.steps else 0
     train_time = history.meta.get("train_time_s", 0.0)
-    history.images_per_s = steps * config.batch_size / train_time if train_time > 0 else 0.0
+    history.images_per_s = (
+        steps * config.batch_size / train_time if train_time > 0 else 0.0
+    )
 
 
 def _summary(h: History) -> str:
-    parts = [f"{len(h.epochs)} epochs", f"{h.wall_time_s:.1f} s", f"{h.images_per_s:,.0f} img/s"]
+    parts = [
+        f"{len(h.epochs)} epochs",
+        f"{h.wall_time_s:.1f} s",
+        f"{h.images_per_s:,.0f} img/s",
+    ]
     if h.final("train_error") is not None:
         parts.append(f"train error {h.final('train_error'):.2%}")
     if h.final("val_error") is not None:
