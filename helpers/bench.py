@@ -118,7 +118,7 @@ class _CudaPeak:
     def __init__(self, device: torch.device) -> None:
         self.device = device
 
-    def __enter__(self) -> "_CudaPeak":
+    def __enter__(self) -> _CudaPeak:
         torch.cuda.synchronize(self.device)
         torch.cuda.reset_peak_memory_stats(self.device)
         self.base = torch.cuda.memory_allocated(self.device)
@@ -191,9 +191,9 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
               log=print) -> dict[str, Any]:
     """Measure images/s of both pipelines; returns a JSON-able dict (see ``main``)."""
     from .data import DatasetError, load_dataset
+    from .device import resolve_device
     from .models import create_model
     from .provenance import environment
-    from .device import resolve_device
     from .train.precision import amp_dtype, precision_name
 
     dev = resolve_device(device)

@@ -1,16 +1,16 @@
-"""Cache keys that change when what produced a result changes, so no cache serves a stale one.
+"""Cache keys that change when what produced a result changes: no stale results.
 
 Two caches depend on more than their own inputs:
 
-* the trained-model cache (:mod:`helpers.experiments`): its key adds :func:`engine_fingerprint`,
-  a hash of the source that determines training results (data, models, the loop, profiles)
-  and the versions of torch, torchvision and numpy;
-* myst-nb's execution cache, which hashes only a notebook's code cells: ``make book`` runs
-  ``python -m helpers.cachekey --write-config _build/_config.yml`` and builds with that config,
-  whose ``execute.cache`` is ``_build/.jupyter_cache/<key>``; the key covers all of
-  ``helpers/`` (plots included: they draw the pages), the profile and the library versions.
-  A changed engine or profile executes the notebooks again; an unchanged rebuild finds its
-  cache and executes nothing.
+* the trained-model cache (:mod:`helpers.experiments`): its key adds
+  :func:`engine_fingerprint`, a hash of the source that determines training results
+  (data, models, the loop, profiles) and the versions of torch, torchvision and numpy;
+* myst-nb's execution cache, which hashes only a notebook's code cells: ``make book``
+  runs ``python -m helpers.cachekey --write-config _build/_config.yml`` and builds with
+  that config, whose ``execute.cache`` is ``_build/.jupyter_cache/<key>``; the key
+  covers all of ``helpers/`` (plots included: they draw the pages), the profile and the
+  library versions. A changed engine or profile executes the notebooks again; an
+  unchanged rebuild finds its cache and executes nothing.
 
     python -m helpers.cachekey                 # the book key for $RESNET_BOOK_PROFILE
     python -m helpers.cachekey --write-config _build/_config.yml
@@ -50,7 +50,7 @@ BOOK_LIBRARIES = ENGINE_LIBRARIES + ("matplotlib", "captum")
 
 
 def source_hash(parts: tuple[str, ...] | None = None) -> str:
-    """sha256 over the ``.py`` files of ``helpers/`` (or of the listed files and folders)."""
+    """sha256 over the ``.py`` files of ``helpers/`` (or of the listed parts)."""
     roots = [PACKAGE / p for p in parts] if parts is not None else [PACKAGE]
     files = sorted(
         {f for r in roots for f in ([r] if r.is_file() else r.rglob("*.py"))}
@@ -65,7 +65,7 @@ def source_hash(parts: tuple[str, ...] | None = None) -> str:
 def library_versions(
     names: tuple[str, ...] = ENGINE_LIBRARIES,
 ) -> dict[str, str | None]:
-    """Installed versions (None where a package is absent), read without importing them."""
+    """Installed versions (None where a package is absent), without importing them."""
     versions = {}
     for name in names:
         try:
@@ -76,12 +76,12 @@ def library_versions(
 
 
 def engine_fingerprint() -> dict[str, object]:
-    """What a trained model depends on beyond its config: the engine source and libraries."""
+    """What a trained model depends on beyond its config: engine source, libraries."""
     return {"source": source_hash(ENGINE_SOURCES), "libraries": library_versions()}
 
 
 def book_key(profile: str | None = None) -> str:
-    """Key of one executed book: all of helpers/, the profile and the library versions."""
+    """Key of one executed book: all of helpers/, the profile, the library versions."""
     profile = profile or os.environ.get("RESNET_BOOK_PROFILE") or "default"
     payload = {
         "source": source_hash(),
@@ -93,7 +93,7 @@ def book_key(profile: str | None = None) -> str:
 
 
 def write_config(target: Path, profile: str | None = None) -> Path:
-    """Write ``_config.yml`` with ``execute.cache`` set to this key's jupyter-cache folder."""
+    """Write ``_config.yml`` with ``execute.cache`` set to this key's cache folder."""
     import yaml
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())

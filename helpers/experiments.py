@@ -23,9 +23,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .profiles import Profile, get_profile
 from .data import Normalization, normalization_of, set_normalization
 from .device import resolve_device
+from .profiles import Profile, get_profile
 from .train import History, fit
 
 __all__ = ["train_cached", "degradation_runs", "cache_dir", "cache_key"]

@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_fake_fmnist, write_idx
 
 from helpers.data import DatasetError, DeviceLoader, augment_batch, load_dataset
 from helpers.data.datasets import DEBIAN_FASHION_MNIST
-
-from conftest import make_fake_cifar, make_fake_fmnist, write_idx
 
 torch.set_num_threads(1)
 
@@ -248,15 +247,13 @@ def test_augmentation_is_batched_fast() -> None:
     calls = []
     sys.setprofile(lambda frame, event, arg: calls.append(event))
     try:
-        t = time.perf_counter()
         out = augment_batch(x, dy, dx, flip)
-        elapsed = time.perf_counter() - t
     finally:
         sys.setprofile(None)
     assert out.shape == x.shape
-    # a per-image loop would make >= 10,000 Python/C calls; the batched version makes a few dozen
+    # a per-image loop would make >= 10,000 Python/C calls; the batched version makes a few
+    # dozen (counted, not timed: wall time on a shared machine says little)
     assert len(calls) < 300, f"{len(calls)} Python-level calls for one batch: per-image Python on the hot path?"
-    assert elapsed < 5.0, f"augmenting 10k images took {elapsed:.2f}s"
 
 
 def test_loader_crop_offsets_cover_the_range_and_flip_half() -> None:

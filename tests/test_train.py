@@ -10,7 +10,16 @@ import torch
 from torch import nn
 
 from helpers.data import Dataset
-from helpers.train import CheckpointError, History, TrainConfig, TrainingDiverged, evaluate, fit, lr_at, predict
+from helpers.train import (
+    CheckpointError,
+    History,
+    TrainConfig,
+    TrainingDiverged,
+    evaluate,
+    fit,
+    lr_at,
+    predict,
+)
 
 torch.set_num_threads(1)
 

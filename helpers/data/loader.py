@@ -51,7 +51,7 @@ class Normalization:
     std: torch.Tensor
 
     @classmethod
-    def of(cls, kind: str, data: Dataset) -> "Normalization":
+    def of(cls, kind: str, data: Dataset) -> Normalization:
         """The ``kind`` normalisation with the statistics of ``data`` (the training set)."""
         c = data.in_channels
         if check_normalize(kind) == "channel":
@@ -93,10 +93,10 @@ class Normalization:
         return {"kind": self.kind, "mean": self.mean.cpu(), "std": self.std.cpu()}
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "Normalization":
+    def from_state_dict(cls, state: dict) -> Normalization:
         return cls(check_normalize(state["kind"]), state["mean"].float(), state["std"].float())
 
-    def same_as(self, other: "Normalization") -> bool:
+    def same_as(self, other: Normalization) -> bool:
         return (self.kind == other.kind and torch.equal(self.mean, other.mean)
                 and torch.equal(self.std, other.std))
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import FeaturesHeadModel, check_choice, check_positive_int, conv1x1, conv3x3, init_weights, make_shortcut, make_stage
+from ._common import (
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    conv1x1,
+    conv3x3,
+    init_weights,
+    make_shortcut,
+    make_stage,
+)
 from .blocks import LesionMixin
 from .registry import register
 from .resnet_cifar import check_depth

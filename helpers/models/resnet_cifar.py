@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import FeaturesHeadModel, SHORTCUT_OPTIONS, check_choice, check_positive_int, conv3x3, init_weights, make_stage
+from ._common import (
+    SHORTCUT_OPTIONS,
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    conv3x3,
+    init_weights,
+    make_stage,
+)
 from .blocks import BasicBlock, PlainBlock
 from .registry import register
 

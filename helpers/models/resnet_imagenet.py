@@ -14,8 +14,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import (FeaturesHeadModel, SHORTCUT_OPTIONS, STRIDE_AT_OPTIONS, check_choice, check_positive_int,
-                      init_weights, make_stage)
+from ._common import (
+    SHORTCUT_OPTIONS,
+    STRIDE_AT_OPTIONS,
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    init_weights,
+    make_stage,
+)
 from .blocks import BasicBlock, Bottleneck, PlainBlock
 from .registry import register
 

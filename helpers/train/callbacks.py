@@ -11,7 +11,8 @@ __all__ = ["ProgressBar", "LivePlot"]
 
 
 class ProgressBar:
-    """A tqdm bar over optimizer steps, with the last window's loss, error and learning rate."""
+    """A tqdm bar over optimizer steps, with the last window's loss, error and learning
+    rate."""
 
     def __init__(self, total: int, initial: int, enabled: bool) -> None:
         from tqdm.auto import tqdm

@@ -1,9 +1,10 @@
-"""Using a trained model: ``predict`` and ``evaluate`` feed it inputs normalised as it was trained.
+"""Using a trained model: ``predict`` and ``evaluate`` feed it inputs normalised as it
+was trained.
 
 A model trained by :func:`helpers.train.fit` carries its input normalisation
-(:func:`helpers.data.normalization_of`); every function here reads it from the model, so a net
-trained with the paper's per-pixel mean is evaluated with that same mean. A model that carries
-none (not trained by ``fit``) gets per-channel statistics of the data.
+(:func:`helpers.data.normalization_of`); every function here reads it from the model, so
+a net trained with the paper's per-pixel mean is evaluated with that same mean. A model
+that carries none (not trained by ``fit``) gets per-channel statistics of the data.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ def input_normalization(
 ) -> Normalization:
     """The normalisation that feeds ``data`` to ``model``: the one it was trained with.
 
-    ``normalize`` may name that same kind (a check); naming another is an error, since the
-    model would see inputs on a scale it was not trained on. For a model without a recorded
-    normalisation, ``normalize`` (default "channel") is computed from ``reference`` (the
-    training set) or else from ``data``.
+    ``normalize`` may name that same kind (a check); naming another is an error, since
+    the model would see inputs on a scale it was not trained on. For a model without a
+    recorded normalisation, ``normalize`` (default "channel") is computed from
+    ``reference`` (the training set) or else from ``data``.
     """
     stored = normalization_of(model)
     if normalize is not None:
@@ -58,7 +59,8 @@ def input_normalization(
 
 
 def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (the CPU for a model without parameters)."""
+    """The device of the model's first parameter (the CPU for a model without
+    parameters)."""
     p = next(iter(model.parameters()), None)
     return p.device if p is not None else torch.device("cpu")
 
@@ -91,7 +93,8 @@ def predict(
     amp: bool = False,
     reference: Dataset | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (logits or softmax probabilities, labels) for every image of ``data``, on the CPU.
+    """Return (logits or softmax probabilities, labels) for every image of ``data``, on
+    the CPU.
 
     Inputs are normalised as the model was trained (see :func:`input_normalization`)."""
     device = torch.device(device) if device is not None else model_device(model)
@@ -125,10 +128,12 @@ def evaluate(
     probs: bool = False,
     **kwargs,
 ) -> dict:
-    """Loss, error, per-class error and confusion matrix (rows: true class, columns: predicted).
+    """Loss, error, per-class error and confusion matrix (rows: true class, columns:
+    predicted).
 
-    The loss is the cross-entropy of the logits; ``probs=True`` adds the softmax probabilities
-    to the result as "probs". Other keyword arguments go to :func:`predict`."""
+    The loss is the cross-entropy of the logits; ``probs=True`` adds the softmax
+    probabilities to the result as "probs". Other keyword arguments go to
+    :func:`predict`."""
     logits, labels = predict(model, data, device, **kwargs)
     c = data.num_classes
     if logits.shape[1] != c:
@@ -155,9 +160,11 @@ def evaluate(
 def check_model_fits_data(
     model: nn.Module, data: Dataset, device: str | torch.device | None = None
 ) -> None:
-    """Raise a ValueError unless ``model`` takes ``data``'s images and has one output per class.
+    """Raise a ValueError unless ``model`` takes ``data``'s images and has one output
+    per class.
 
-    One forward pass of two images in eval mode (no state changes, no randomness used)."""
+    One forward pass of two images in eval mode (no state changes, no randomness used).
+    """
     if not isinstance(data, Dataset):
         raise TypeError(
             f"expected a helpers.data.Dataset (uint8 images (N, C, H, W), int64 labels, class "

@@ -1,10 +1,10 @@
-"""The training loop: ``fit`` trains with SGD and the paper's schedule and returns a History.
+"""The training loop: ``fit`` trains with SGD on the paper's schedule, returns a History.
 
 Read it top-down: ``fit`` checks its inputs and runs epochs; an epoch is a sequence of
-``train_step`` calls; :class:`StepMetrics` keeps per-step losses on the device and reads them
-back only every ``log_every`` steps (so CUDA runs have no per-step host syncs), which is also
-when a NaN is noticed; :class:`Run` holds what one call of ``fit`` builds, and the
-checkpointer and the callbacks (progress bar, live plot) only read it.
+``train_step`` calls; :class:`StepMetrics` keeps per-step losses on the device and reads
+them back only every ``log_every`` steps (so CUDA runs have no per-step host syncs),
+which is also when a NaN is noticed; :class:`Run` holds what one call of ``fit`` builds,
+and the checkpointer and the callbacks (progress bar, live plot) only read it.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class TrainingDiverged(RuntimeError):
         self.step, self.lr = step, lr
 
 
-# ---------------------------------------------------------------------------------- one step
+# ---------------------------------------------------------------- one step
 def train_step(
     forward: nn.Module,
     x: torch.Tensor,
@@ -49,7 +49,7 @@ def train_step(
     dtype: torch.dtype | None,
     grad_clip: float | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """One SGD step on a batch; returns (loss, per-image correct/wrong) without a host sync."""
+    """One SGD step on a batch; returns (loss, error rate) without a host sync."""
     with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
         logits = forward(x)
         loss = F.cross_entropy(logits, y)
@@ -65,7 +65,7 @@ def train_step(
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device):
-    """SGD with momentum and L2 weight decay on every parameter (He et al. 2016, Sec. 3.4)."""
+    """SGD with momentum and L2 weight decay on all weights (He et al. 2016, Sec. 3.4)."""
     return torch.optim.SGD(
         model.parameters(),
         lr=config.lr,
@@ -76,9 +76,9 @@ def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device):
     )
 
 
-# ---------------------------------------------------------------------------------- metrics
+# ---------------------------------------------------------------- metrics
 class StepMetrics:
-    """Per-step loss and error in a ring of ``k`` device slots, plus the epoch's sums."""
+    """Per-step loss and error in a ring of ``k`` device slots, and the epoch's sums."""
 
     def __init__(self, k: int, device: torch.device) -> None:
         self.k = k
@@ -102,7 +102,7 @@ class StepMetrics:
         return (step - 1) % self.k + 1
 
     def first_bad(self, step: int) -> tuple[int, float] | None:
-        """(step, loss) of the first NaN/inf loss in the current window (one host sync)."""
+        """(step, loss) of the first NaN/inf loss in this window (one host sync)."""
         n = self.window(step)
         losses = self.acc["win_loss"][:n]
         finite = torch.isfinite(losses)
@@ -135,8 +135,8 @@ class StepMetrics:
 
 
 class GoodWeights:
-    """A copy of the model's weights from the last check at which losses and weights were
-    finite, so that a run that diverges can hand back a usable model."""
+    """A copy of the model's weights from the last check at which losses and weights
+    were finite, so that a run that diverges can hand back a usable model."""
 
     def __init__(self, model: nn.Module) -> None:
         self.model = model
@@ -159,7 +159,7 @@ class GoodWeights:
         return self.step
 
 
-# ---------------------------------------------------------------------------------- the run
+# ---------------------------------------------------------------- the run
 @dataclass
 class Progress:
     """Where a run is: what a checkpoint saves and a resume restores."""
@@ -174,7 +174,7 @@ class Progress:
 
 
 class Run:
-    """What one call of ``fit`` builds: device, loader, optimizer, precision, metrics, history."""
+    """What one call of ``fit`` builds: loader, optimizer, precision, metrics, history."""
 
     def __init__(
         self, model: nn.Module, train: Dataset, config: TrainConfig, val: Dataset | None
@@ -226,7 +226,7 @@ class Run:
         return lr_at(step, self.config, self.total)
 
     def state_dict(self) -> dict:
-        """Everything a bitwise-identical resume needs (tensors and plain containers)."""
+        """Everything a bitwise-identical resume needs (tensors, plain containers)."""
         p = self.progress
         return {
             "model": self.model.state_dict(),
@@ -258,7 +258,7 @@ class Run:
         self.history.meta["wall_before_s"] = self.history.wall_time_s
 
 
-# ---------------------------------------------------------------------------------- fit
+# ---------------------------------------------------------------- fit
 def fit(
     model: nn.Module,
     train: Dataset,
@@ -267,17 +267,17 @@ def fit(
     resume: bool = False,
     on_nan: str = "raise",
 ) -> History:
-    """Train ``model`` on ``train`` with SGD + momentum (He et al., 2016, Sec. 3.4 / 4.2).
+    """Train ``model`` on ``train`` with SGD + momentum (He et al., 2016, Sec. 4.2).
 
     Evaluates on ``val`` every ``config.eval_every`` epochs. The model records the input
     normalisation it is trained with (``helpers.data.normalization_of(model)``), which
     ``evaluate``/``predict`` then use. With ``config.checkpoint_path`` it saves every
-    ``checkpoint_every`` epochs and on KeyboardInterrupt (then re-raises); ``resume=True``
-    continues from that checkpoint (or starts fresh if the file does not exist yet) and on CPU
-    ends bitwise identical to an uninterrupted run. A NaN/inf loss puts back the weights of the
-    last finite check and raises :class:`TrainingDiverged` (``on_nan="raise"``) or returns the
-    history so far with ``history.diverged`` set (``on_nan="stop"``). The caller's global RNG
-    state is left as it was.
+    ``checkpoint_every`` epochs and on KeyboardInterrupt (then re-raises);
+    ``resume=True`` continues from that checkpoint (or starts fresh if the file does not
+    exist yet) and on CPU ends bitwise identical to an uninterrupted run. A NaN/inf loss
+    puts back the weights of the last finite check and raises :class:`TrainingDiverged`
+    (``on_nan="raise"``) or returns the history so far with ``history.diverged`` set
+    (``on_nan="stop"``). The caller's global RNG state is left as it was.
     """
     _check_call(model, train, config, val, resume, on_nan)
     device = resolve_device(config.device)
@@ -364,7 +364,8 @@ def _train(run: Run, checkpointer: Checkpointer, on_nan: str) -> History:
 def _train_epoch(
     run: Run, good: GoodWeights, callbacks: list
 ) -> tuple[int, float] | None:
-    """Steps until the epoch or the run ends; returns (step, loss) of a NaN loss, else None."""
+    """Steps until the epoch or the run ends; returns (step, loss) of a NaN loss, else
+    None."""
     p, k = run.progress, run.metrics.k
     p.in_epoch, run.epoch_start = True, time.perf_counter()
     for x, y in run.loader.iter_epoch(p.batch):
@@ -409,7 +410,8 @@ def _train_epoch(
 
 
 def _end_epoch(run: Run, callbacks: list) -> None:
-    """Record the epoch's training metrics, evaluate on ``val`` when due, reset the counters."""
+    """Record the epoch's training metrics, evaluate on ``val`` when due, reset the
+    counters."""
     p, config = run.progress, run.config
     if run.device.type == "cuda":
         torch.cuda.synchronize(run.device)
@@ -472,15 +474,16 @@ def _diverged(
         else ""
     )
     raise TrainingDiverged(
-        f"training diverged: loss became {value} at step {step} (learning rate {lr:g}). The "
-        f"model holds the weights after step {restored}, the last check with finite losses."
-        f"{kept} Try a smaller lr, a warm-up (warmup_iters/warmup_lr) or grad_clip.",
+        f"training diverged: loss became {value} at step {step} (learning rate "
+        f"{lr:g}). The model holds the weights after step {restored}, the last check "
+        f"with finite losses.{kept} Try a smaller lr, a warm-up (warmup_iters/warmup_lr) "
+        "or grad_clip.",
         step,
         lr,
     )
 
 
-# ---------------------------------------------------------------------------------- timing
+# ---------------------------------------------------------------- timing
 @contextlib.contextmanager
 def _threads(n: int | None):
     old = torch.get_num_threads()
@@ -493,7 +496,8 @@ def _threads(n: int | None):
 
 
 def _wall(history: History, t_start: float) -> float:
-    """Wall time over all sessions of this run (a resumed run continues the saved count)."""
+    """Wall time over all sessions of this run (a resumed run continues the saved
+    count)."""
     return history.meta.get("wall_before_s", 0.0) + time.perf_counter() - t_start
 
 
