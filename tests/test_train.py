@@ -282,6 +282,7 @@ def test_milestones_fractions_and_iterations_are_unambiguous() -> None:
             TrainConfig(epochs=1, milestones=(bad,))
     with pytest.raises(ValueError, match="past the end"):
         TrainConfig(iterations=100, milestones=(50, 120))
+    TrainConfig(iterations=100, milestones=(50, 120), schedule="constant")  # unused: fine
 
 
 def test_milestone_past_the_end_fails_before_training() -> None:

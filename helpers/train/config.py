@@ -19,8 +19,9 @@ class TrainConfig:
 
     Give either ``epochs`` or ``iterations`` (the paper counts iterations: 64k at batch 128).
     ``milestones``: a float in (0, 1] is a fraction of training (0.5 = half way), an int is an
-    iteration number; the paper's are (32_000, 48_000) with ``iterations=64_000``. A milestone
-    past the last iteration is an error (raised by ``fit`` before training starts).
+    iteration number; the paper's are (32_000, 48_000) with ``iterations=64_000``. With the
+    step schedule, a milestone past the last iteration is an error (raised by ``fit`` before
+    training starts when only ``epochs`` is given).
     """
 
     epochs: int | None = 10  # passes over the training set (ignored when iterations is set)
@@ -82,8 +83,9 @@ class TrainConfig:
             if not _positive_int(getattr(self, name)):
                 raise ValueError(f"{name} must be a positive whole number; got {getattr(self, name)!r}")
         self.milestones = tuple(self.milestones)
+        last = self.iterations if self.schedule == "step" else None  # others ignore them
         for m in self.milestones:
-            _check_milestone(m, self.iterations)
+            _check_milestone(m, last)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -199,7 +199,8 @@ class Run:
         self.steps_per_epoch = len(self.loader)
         self.total = config.iterations or config.epochs * self.steps_per_epoch
         self.n_epochs = math.ceil(self.total / self.steps_per_epoch)
-        milestone_steps(config, self.total)  # a milestone past the end raises here
+        if config.schedule == "step":
+            milestone_steps(config, self.total)  # a milestone past the end raises here
         self.optimizer = make_optimizer(model, config, device)
         self.dtype = amp_dtype(device, config.amp)
         self.scaler = grad_scaler(device, self.dtype)
