@@ -4,9 +4,12 @@
 
 Textbook: torchvision ``datasets.CIFAR10`` + ``Compose([RandomCrop(32, padding=4),
 RandomHorizontalFlip(), ToTensor(), Normalize(...)])`` + ``DataLoader`` + a plain fp32 loop.
-Engine: ``helpers.train.fit`` (uint8 data on the device, batched augmentation, bf16 autocast on
-AMX CPUs / CUDA, fused SGD on CUDA). Same model (ResNet-20), batch 128, same device; the two are
-run interleaved and the median of ``repeats`` runs is compared. When CIFAR-10 is absent, a
+Engine: ``helpers.train.fit`` (uint8 data on the device, batched augmentation, the precision of
+``helpers.train.precision``: bf16 on sm80+ GPUs and AMX CPUs, fp16 + GradScaler below sm80,
+fused SGD on CUDA). Ceiling: the loop's own ``train_step`` on one batch already in memory (same
+model, precision and memory format), so the engine's throughput is also reported as a fraction
+of pure compute. Same model (ResNet-20), batch 128, same device; the pipelines are run
+interleaved and the median of ``repeats`` runs is compared. When CIFAR-10 is absent, a
 synthetic CIFAR-10 (random pixels) is written in torchvision's on-disk format to a temp dir.
 """
 
@@ -115,7 +118,7 @@ class _CudaPeak:
     def __init__(self, device: torch.device) -> None:
         self.device = device
 
-    def __enter__(self) -> "_CudaPeak":
+    def __enter__(self) -> _CudaPeak:
         torch.cuda.synchronize(self.device)
         torch.cuda.reset_peak_memory_stats(self.device)
         self.base = torch.cuda.memory_allocated(self.device)
@@ -159,14 +162,39 @@ def _engine(model, data, steps: int, device: torch.device, amp: bool, channels_l
     return time.perf_counter() - t
 
 
+def _ceiling(model, data, steps: int, device: torch.device, amp: bool, channels_last: bool) -> float:
+    """The pure-compute ceiling: ``train_step`` (the loop's own step, same precision and memory
+    format) on one batch prepared in memory beforehand, so no data work at all is timed."""
+    from .data import DeviceLoader
+    from .train import TrainConfig
+    from .train.loop import make_optimizer, train_step
+    from .train.precision import amp_dtype, grad_scaler
+
+    cfg = TrainConfig(iterations=steps, batch_size=128, device=str(device), amp=amp,
+                      channels_last=channels_last)
+    fmt = torch.channels_last if channels_last else torch.preserve_format
+    model.to(device=device, memory_format=fmt).train()
+    loader = DeviceLoader(data, 128, device=device, channels_last=channels_last)
+    x, y = next(iter(loader))
+    optimizer = make_optimizer(model, cfg, device)
+    dtype = amp_dtype(device, amp)
+    scaler = grad_scaler(device, dtype)
+    t = time.perf_counter()
+    for _ in range(steps):
+        loss, _ = train_step(model, x, y, optimizer, scaler, dtype, None)
+    float(loss)  # wait for the device
+    return time.perf_counter() - t
+
+
 def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, workers: int | None = None,
               amp: bool = True, channels_last: bool | None = None, data_root: str | None = None,
               log=print) -> dict[str, Any]:
     """Measure images/s of both pipelines; returns a JSON-able dict (see ``main``)."""
     from .data import DatasetError, load_dataset
+    from .device import resolve_device
     from .models import create_model
     from .provenance import environment
-    from .train.loop import _amp_dtype, resolve_device
+    from .train.precision import amp_dtype, precision_name
 
     dev = resolve_device(device)
     workers = (2 if dev.type == "cpu" else 4) if workers is None else workers
@@ -189,17 +217,20 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
     warm = min(2, steps)
     _textbook(fresh(), tv_data, warm, dev, workers)
     _engine(fresh(), data, warm, dev, amp, channels_last)
-    results: dict[str, list] = {"textbook": [], "engine": []}
+    _ceiling(fresh(), data, warm, dev, amp, channels_last)
+    results: dict[str, list] = {"textbook": [], "engine": [], "ceiling": []}
     memory: dict[str, float] = {"textbook": 0.0, "engine": 0.0}
-    for r in range(repeats):  # interleaved, so drifting machine load hits both alike
-        for name in ("textbook", "engine"):
+    for r in range(repeats):  # interleaved, so drifting machine load hits all alike
+        for name in ("textbook", "engine", "ceiling"):
             model = fresh()
             with _CudaPeak(dev) if dev.type == "cuda" else contextlib.nullcontext() as mem:
                 if name == "textbook":
                     sec = _textbook(model, tv_data, steps, dev, workers)
-                else:
+                elif name == "engine":
                     sec = _engine(model, data, steps, dev, amp, channels_last)
-            if mem is not None:
+                else:
+                    sec = _ceiling(model, data, steps, dev, amp, channels_last)
+            if mem is not None and name in memory:
                 memory[name] = max(memory[name], mem.delta_mib)
             results[name].append(steps * 128 / sec)
             log(f"repeat {r + 1}/{repeats} {name:8s} {steps * 128 / sec:8.1f} images/s")
@@ -212,9 +243,12 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
     out = {
         "device": str(dev), "steps": steps, "repeats": repeats, "batch_size": 128, "model": "resnet20",
         "synthetic_data": synthetic, "textbook_workers": workers,
-        "engine_precision": str(_amp_dtype(dev, amp) or torch.float32).replace("torch.", ""),
+        "engine_precision": precision_name(amp_dtype(dev, amp)),
         "engine_channels_last": channels_last,
         "images_per_s": results, "median_images_per_s": med, "ratio": med["engine"] / med["textbook"],
+        "fraction_of_ceiling": med["engine"] / med["ceiling"],
+        "ceiling": "the loop's train_step on one batch already in memory (same model, precision, "
+                   "memory format): no data loading, augmentation, logging or checks",
         "peak_memory_mib": {k: round(v, 1) for k, v in memory.items()},
         "textbook_worker_peak_rss_mib": worker_rss,
         "memory_kind": ("CUDA max_memory_allocated above the start" if dev.type == "cuda" else
@@ -252,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {out['load_average'][0]:.1f}")
     print(f"textbook (torchvision + DataLoader, {out['textbook_workers']} workers, fp32): {med['textbook']:.1f} images/s")
     print(f"engine   (helpers.train.fit, {out['engine_precision']}):  {med['engine']:.1f} images/s")
+    print(f"ceiling  (train_step on an in-memory batch):  {med['ceiling']:.1f} images/s")
     print(f"ratio engine/textbook: {out['ratio']:.2f}x  (median of {out['repeats']} interleaved runs, {out['steps']} steps each)")
+    print(f"engine throughput as a fraction of the compute ceiling: {out['fraction_of_ceiling']:.2f}")
     print(f"peak memory MiB: {out['peak_memory_mib']}  ({out['memory_kind']})")
     if out["textbook_worker_peak_rss_mib"] is not None:
         print(f"  textbook DataLoader worker peak RSS: {out['textbook_worker_peak_rss_mib']:.0f} MiB each")

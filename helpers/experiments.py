@@ -26,15 +26,16 @@ from typing import Any
 import torch
 from torch import nn
 
+from .data import Normalization, normalization_of, set_normalization
+from .device import resolve_device
 from .profiles import Profile, get_profile
 from .runtime import cache_root, checkpoint_dir, show_progress
 from .train import History, fit
 from .train.checkpoint import CheckpointError
-from .train.loop import resolve_device
 
 __all__ = ["train_cached", "degradation_runs", "cache_dir", "cache_key"]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: entries hold the input normalisation (normalization.pt)
 
 
 def cache_dir() -> Path:
@@ -56,21 +57,24 @@ def _model_kwargs(model_name: str, profile: Profile, model_kwargs: dict[str, Any
 
 
 def cache_key(model_name: str, kwargs: dict[str, Any], profile: Profile, seed: int) -> str:
-    """Hash of everything that affects the trained weights and history."""
-    config = profile.train_config(seed=seed).to_dict()
+    """Hash of everything that affects the trained weights and history: the model, the
+    profile, the seed, the effective precision on this machine, and the engine itself (the
+    source of helpers' training code and the torch/torchvision/numpy versions), so an edited
+    loop or a new library version trains again instead of loading a stale model."""
+    from .cachekey import engine_fingerprint
     from .train import TrainConfig
+    from .train.precision import amp_dtype
 
+    config = profile.train_config(seed=seed).to_dict()
     for k in TrainConfig.COSMETIC:
         if k not in ("eval_every", "log_every"):  # these change the recorded history
             config.pop(k, None)
-    from .train.loop import _amp_dtype, resolve_device
-
     # the effective precision depends on the machine (bf16 autocast on AMX CPUs / CUDA)
-    precision = str(_amp_dtype(resolve_device(profile.device), config.get("amp", True)))
+    precision = str(amp_dtype(resolve_device(profile.device), config.get("amp", True)))
     payload = {
-        "format": CACHE_FORMAT, "precision": precision, "model": model_name, "kwargs": kwargs, "config": config,
-        "profile": profile.name, "dataset": profile.dataset, "train_subset": profile.train_subset,
-        "test_subset": profile.test_subset, "val_size": profile.val_size, "seed": seed,
+        "format": CACHE_FORMAT, "precision": precision, "model": model_name, "kwargs": kwargs,
+        "config": config, "profile": profile.to_dict(), "seed": seed,
+        "engine": engine_fingerprint(),
     }
     blob = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -86,6 +90,8 @@ def _load_entry(entry: Path, model: nn.Module) -> History:
     if _sha256(weights) != meta["sha256"]:
         raise ValueError("model.pt checksum mismatch")
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    norm = torch.load(entry / "normalization.pt", map_location="cpu", weights_only=True)
+    set_normalization(model, Normalization.from_state_dict(norm))
     return History.load(entry / "history.json")
 
 
@@ -158,6 +164,7 @@ def _store(entry: Path, model: nn.Module, history: History, config) -> None:
     tmp.mkdir(parents=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save(state, tmp / "model.pt")
+    torch.save(normalization_of(model).state_dict(), tmp / "normalization.pt")
     history.save(tmp / "history.json")
     (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
     (tmp / "meta.json").write_text(json.dumps({"sha256": _sha256(tmp / "model.pt"), "format": CACHE_FORMAT}))

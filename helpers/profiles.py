@@ -17,7 +17,7 @@ on its AMX CPU): after 4 epochs on 4,000 images, plain-56 ends at 62-79 % traini
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -45,7 +45,7 @@ class Profile:
     lr: float
     device: str | None = None  # None = CUDA if present, else CPU
     iterations: int | None = None  # paper: 64_000
-    milestones: tuple[float, ...] = (0.5, 0.75)  # fractions of training, or iteration numbers
+    milestones: tuple[float | int, ...] = (0.5, 0.75)  # floats in (0, 1]: fractions; ints: iterations
     warmup_iters: int = 0
     warmup_lr: float | None = None
     weight_decay: float = 1e-4
@@ -55,7 +55,6 @@ class Profile:
     amp: bool = True
     channels_last: bool = False
     seeds: tuple[int, ...] = (0,)  # seeds chapters average over
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def train_config(self, **overrides: Any) -> "TrainConfig":
         """The TrainConfig of this profile, with ``overrides`` applied (e.g. seed=1, lr=0.05)."""

@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from .device import resolve_device
+
 __all__ = ["environment", "provenance_text", "cpu_model", "device_label"]
 
 
@@ -30,7 +32,7 @@ def cpu_model() -> str:
 
 def device_label(device: str | torch.device | None = None) -> str:
     """Short device description: "NVIDIA T4" or "CPU (2 threads)"."""
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = resolve_device(device)
     if dev.type == "cuda" and torch.cuda.is_available():
         return torch.cuda.get_device_name(dev)
     n = torch.get_num_threads()

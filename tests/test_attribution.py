@@ -84,3 +84,19 @@ def test_sanity_check_rows(model, batch):
     assert [r["step"] for r in rows] == ["trained", "up to head", "up to block 3"]
     assert rows[0]["rank_corr"] == 1.0
     assert all(-1.0 <= r["rank_corr"] <= 1.0 for r in rows)
+
+
+def test_black_baseline_follows_the_models_normalisation(model):
+    from helpers.analysis.attribution import black_baseline
+    from helpers.data import Dataset, Normalization, set_normalization
+
+    images = torch.randint(0, 256, (4, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    data = Dataset(images, torch.arange(4), [str(i) for i in range(10)], (0.3,), (0.2,), "t", "test", "m")
+    x = torch.randn(2, 1, 28, 28)
+    with pytest.raises(ValueError, match="carries no input normalisation"):
+        black_baseline(create_model("resnet_cifar", depth=8, width=4, in_channels=1), x)
+    set_normalization(model, Normalization.of("channel", data))
+    assert torch.allclose(black_baseline(model, x), torch.full_like(x, -0.3 / 0.2))
+    set_normalization(model, Normalization.of("pixel", data))
+    assert torch.allclose(black_baseline(model, x), (-images.float().mean(0) / 255).expand_as(x))
+    del model.input_normalization

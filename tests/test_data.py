@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_fake_fmnist, write_idx
 
 from helpers.data import DatasetError, DeviceLoader, augment_batch, load_dataset
 from helpers.data.datasets import DEBIAN_FASHION_MNIST
-
-from conftest import make_fake_cifar, make_fake_fmnist, write_idx
 
 torch.set_num_threads(1)
 
@@ -131,10 +130,26 @@ def test_subset_is_class_balanced(fake_fmnist: Path) -> None:
     ds = load_dataset("fashion-mnist", "train", root=fake_fmnist, subset=205, val_size=100)
     counts = torch.bincount(ds.labels, minlength=10)
     assert len(ds) == 205 and counts.max() - counts.min() <= 1
+    assert len(load_dataset("fashion-mnist", "train", root=fake_fmnist, subset=500, val_size=100)) == 500
     with pytest.raises(ValueError, match="subset"):
         load_dataset("fashion-mnist", "train", root=fake_fmnist, subset=0, val_size=100)
     with pytest.raises(ValueError, match="val_size"):
         load_dataset("fashion-mnist", "train", root=fake_fmnist)  # 5000 > 600 images
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(name=None), "dataset name must be a string"),
+    (dict(subset=501), r"subset=501 is larger than the 'train' split .*500 images"),
+    (dict(subset=2.5), "subset must be a positive whole number"),
+    (dict(subset=True), "subset must be a positive whole number"),
+    (dict(val_size=-100), "val_size must be a whole number of held-out training images >= 0"),
+    (dict(val_size=0.1), "val_size must be a whole number"),
+])
+def test_bad_arguments_name_the_fix(fake_fmnist: Path, kwargs: dict, match: str) -> None:
+    """Issue 12, defect 6: each used to load silently (or fail deep inside) instead."""
+    args = dict(name="fashion-mnist", split="train", root=fake_fmnist, val_size=100) | kwargs
+    with pytest.raises(ValueError, match=match):
+        load_dataset(args.pop("name"), args.pop("split"), **args)
 
 
 @pytest.mark.skipif(not DEBIAN_FASHION_MNIST.exists(), reason="Debian dataset-fashion-mnist not installed")
@@ -220,7 +235,7 @@ def test_normalizations() -> None:
         DeviceLoader(ds, 64, normalize="global")
 
 
-def test_augmentation_flips_about_half_and_is_batched_fast() -> None:
+def test_augmentation_is_batched_fast() -> None:
     g = torch.Generator().manual_seed(0)
     n = 10_000
     x = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
@@ -232,14 +247,35 @@ def test_augmentation_flips_about_half_and_is_batched_fast() -> None:
     calls = []
     sys.setprofile(lambda frame, event, arg: calls.append(event))
     try:
-        t = time.perf_counter()
         out = augment_batch(x, dy, dx, flip)
-        elapsed = time.perf_counter() - t
     finally:
         sys.setprofile(None)
     assert out.shape == x.shape
-    # a per-image loop would make >= 10,000 Python/C calls; the batched version makes a few dozen
+    # a per-image loop would make >= 10,000 Python/C calls; the batched version makes a few
+    # dozen (counted, not timed: wall time on a shared machine says little)
     assert len(calls) < 300, f"{len(calls)} Python-level calls for one batch: per-image Python on the hot path?"
-    assert elapsed < 5.0, f"augmenting 10k images took {elapsed:.2f}s"
-    same = (out == x).flatten(1).all(1)  # unshifted, unflipped images are unchanged
-    assert same[(dy == 4) & (dx == 4) & ~flip].all()
+
+
+def test_loader_crop_offsets_cover_the_range_and_flip_half() -> None:
+    """Read each augmented image's crop offsets and flip back from its pixels: the offsets must
+    take every value 0..2*pad (pad 4: the paper's 32x32 crops of 40x40) and the flip rate must
+    be 1/2 within 5 binomial standard deviations."""
+    from helpers.data import Dataset
+
+    n, h, pad = 4000, 12, 4
+    one = torch.arange(1, h * h + 1, dtype=torch.uint8).view(1, 1, h, h)  # every pixel distinct
+    data = Dataset(one.expand(n, 1, h, h).contiguous(), torch.zeros(n, dtype=torch.long),
+                   ["only"], (0.5,), (0.25,), "grid", "train", "memory")
+    loader = DeviceLoader(data, n, device="cpu", seed=0, normalize="none")
+    (x, _), = list(loader)
+    got = (x * 255).round().to(torch.uint8).flatten(1)  # (n, h*h)
+    offsets = torch.arange(2 * pad + 1)
+    cand = torch.cartesian_prod(offsets, offsets, torch.tensor([0, 1]))  # (dy, dx, flip)
+    table = augment_batch(one.expand(len(cand), 1, h, h), cand[:, 0], cand[:, 1], cand[:, 2].bool(), pad)
+    match = (got[:, None, :] == table.flatten(1)[None]).all(-1)  # (n, candidates)
+    assert (match.sum(1) == 1).all(), "every augmented image is exactly one crop/flip of the original"
+    dy, dx, flip = cand[match.float().argmax(1)].T
+    assert set(dy.tolist()) == set(dx.tolist()) == set(range(2 * pad + 1))
+    rate, sd = flip.float().mean().item(), (0.25 / n) ** 0.5
+    assert abs(rate - 0.5) < 5 * sd, f"flip rate {rate:.3f}"
+    assert abs(torch.bincount(dy).float() / n - 1 / 9).max() < 0.03  # offsets uniform

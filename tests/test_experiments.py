@@ -65,3 +65,73 @@ def test_degradation_runs_keys(tiny_profile: Profile) -> None:
     assert list(runs) == ["plain-8", "resnet-8", "plain-14", "resnet-14"]
     runs = degradation_runs(tiny_profile, seeds=(0, 1), progress=False)
     assert "resnet-14 (seed 1)" in runs and len(runs) == 8
+
+
+def test_cache_key_follows_engine_source_profile_and_versions(tiny_profile: Profile, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """Issue 12: the key used to leave out the helpers code and library versions."""
+    import shutil
+
+    import helpers.cachekey as ck
+    from helpers.experiments import cache_key
+
+    copy = tmp_path / "helpers"
+    shutil.copytree(ck.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(ck, "PACKAGE", copy)
+    kwargs = {"depth": 8}
+    key = cache_key("resnet_cifar", kwargs, tiny_profile, 0)
+    book = ck.book_key("quick")
+    with open(copy / "plots.py", "a") as f:
+        f.write("\n# a restyled figure\n")
+    assert cache_key("resnet_cifar", kwargs, tiny_profile, 0) == key  # plots do not train
+    assert ck.book_key("quick") != book  # ...but they draw the pages
+    with open(copy / "train" / "loop.py", "a") as f:
+        f.write("\n# an edited loop\n")
+    assert cache_key("resnet_cifar", kwargs, tiny_profile, 0) != key
+    edited = cache_key("resnet_cifar", kwargs, tiny_profile, 0)
+    assert cache_key("resnet_cifar", kwargs, tiny_profile.replace(warmup_iters=3), 0) != edited
+    assert ck.book_key("paper") != ck.book_key("quick")
+    real = ck.library_versions
+    monkeypatch.setattr(ck, "library_versions", lambda names=ck.ENGINE_LIBRARIES: {**real(names), "torch": "0.0"})
+    assert cache_key("resnet_cifar", kwargs, tiny_profile, 0) != edited
+
+
+def test_write_config_keys_the_execution_cache(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    import helpers.cachekey as ck
+
+    target = ck.write_config(tmp_path / "_config.yml", "quick")
+    config = yaml.safe_load(target.read_text())
+    assert config["execute"]["cache"].endswith(f"_build/.jupyter_cache/{ck.book_key('quick')}")
+    assert config["execute"]["execute_notebooks"] == "cache"
+    ext = Path(config["sphinx"]["local_extensions"]["book_assets"])
+    assert ext.is_absolute() and ext.is_dir()
+
+
+@pytest.mark.parametrize("name", ["gpu", "paper"])
+def test_gpu_and_paper_profiles_run_on_tiny_data(name: str, tmp_path: Path, monkeypatch) -> None:
+    """A few steps of each profile's code path (CIFAR-10 format, channels_last, warm-up lr,
+    per-pixel mean, iteration milestones) on a fake CIFAR-10 on the CPU; the cached model
+    evaluates to the error recorded while training."""
+    from conftest import make_fake_cifar
+
+    from helpers.data import normalization_of
+    from helpers.profiles import PROFILES
+    from helpers.train import evaluate
+
+    monkeypatch.setenv("RESNET_BOOK_DATA", str(make_fake_cifar(tmp_path / "c", per_batch=40, n_test=60)))
+    monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "cache"))
+    base = PROFILES[name]
+    short = dict(epochs=1) if base.epochs else dict(iterations=6, milestones=(3, 5))
+    prof = base.replace(device="cpu", width=4, batch_size=32, warmup_iters=min(base.warmup_iters, 2),
+                        num_threads=1, **short)
+    model, h = train_cached("resnet_cifar", prof, depth=8, progress=False)
+    norm = normalization_of(model)
+    assert norm.kind == base.normalize and h.config["channels_last"] == base.channels_last
+    assert norm.mean.shape == ((3, 32, 32) if name == "paper" else (3, 1, 1))
+    test = prof.load("test")
+    assert evaluate(model, test)["error"] == pytest.approx(h.final("val_error"))
+    again, h2 = train_cached("resnet_cifar", prof, depth=8, progress=False)
+    assert h2.from_cache and normalization_of(again).same_as(norm)
+    assert evaluate(again, test)["error"] == pytest.approx(h.final("val_error"))

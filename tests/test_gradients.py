@@ -80,11 +80,10 @@ def test_works_on_conv_nets_and_residual_blocks():
     conv = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
     x, y = torch.randn(8, 1, 8, 8), torch.randint(0, 10, (8,))
     assert len(gradient_norms(conv, (x, y))) == 2
-    models = pytest.importorskip("helpers.models")
-    if not hasattr(models, "residual_blocks"):
-        pytest.skip("helpers.models.residual_blocks not available yet")
-    net = models.create_model("resnet_cifar", depth=8, width=4, in_channels=1)
-    blocks = models.residual_blocks(net)
+    from helpers.models import create_model, residual_blocks
+
+    net = create_model("resnet_cifar", depth=8, width=4, in_channels=1)
+    blocks = residual_blocks(net)
     prof = gradient_norms(net, torch.randn(4, 1, 28, 28), torch.randint(0, 10, (4,)), probes=blocks, mode="output")
     assert len(prof) == len(blocks) and all(v > 0 for v in prof.norms)
 

@@ -98,15 +98,22 @@ def test_parameters_and_macs_match_torch(cin, cout, k, groups, bias):
 
 
 def test_macs_match_complexity_helper():
-    complexity = pytest.importorskip("helpers.analysis.complexity")
+    from helpers.analysis import complexity
+
     conv = nn.Conv2d(16, 32, 3, padding=1, bias=False)
     assert complexity.count_macs(conv, input_size=(1, 16, 8, 8)) == conv_macs(16, 32, 3, 8, 8)
 
 
 def test_two_3x3_fewer_parameters_than_one_5x5():
+    """VGG's argument, checked against real layers: two stacked 3x3 convs see a 5x5 window
+    with 18c^2 weights instead of 25c^2."""
     c = 64
-    assert 2 * conv_parameters(c, c, 3, bias=False) < conv_parameters(c, c, 5, bias=False)
-    assert 2 * 9 * c * c == 18 * c * c and 25 * c * c == conv_parameters(c, c, 5, bias=False)
+    two = nn.Sequential(nn.Conv2d(c, c, 3, bias=False), nn.Conv2d(c, c, 3, bias=False))
+    one = nn.Conv2d(c, c, 5, bias=False)
+    assert 2 * conv_parameters(c, c, 3, bias=False) == sum(p.numel() for p in two.parameters())
+    assert conv_parameters(c, c, 5, bias=False) == sum(p.numel() for p in one.parameters())
+    assert sum(p.numel() for p in two.parameters()) < sum(p.numel() for p in one.parameters())
+    assert receptive_field(specs_from_module(two)).size == receptive_field(specs_from_module(one)).size == 5
 
 
 def test_specs_from_module_reads_pooling_and_strides():

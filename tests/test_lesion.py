@@ -83,3 +83,26 @@ def test_plot_lesion_draws_one_line_per_model(images):
     fig.canvas.draw()
     box, axes_box = legend.get_window_extent(), fig.axes[0].get_window_extent()
     assert box.y1 <= axes_box.y0, "the legend must sit below the axes, over no line"
+
+
+def test_lesion_study_evaluates_with_the_models_normalisation():
+    from dataclasses import replace
+
+    from helpers.data import Dataset, Normalization, set_normalization
+    from helpers.train import evaluate
+
+    g = torch.Generator().manual_seed(0)
+    ramp = torch.arange(28).mul(8).view(1, 1, 1, 28)
+    images = (torch.randint(0, 40, (60, 1, 28, 28), generator=g) + ramp).to(torch.uint8)
+    data = Dataset(images, torch.zeros(60, dtype=torch.long), [str(i) for i in range(10)], (0.5,), (0.3,),
+                   "tiny", "test", "memory")
+    model = _model("resnet_cifar")
+    with torch.no_grad():
+        model.fc.weight.mul_(1000)  # so that small changes of the features change the answer
+    pixel = Normalization.of("pixel", data)
+    with torch.no_grad():  # label every image as the model sees it under the per-pixel mean
+        data = replace(data, labels=model(pixel(images)).argmax(1))
+        channel_error = (model(Normalization.of("channel", data)(images)).argmax(1) != data.labels).float().mean()
+    assert channel_error > 0  # feeding it per-channel statistics would change its answers
+    set_normalization(model, pixel)
+    assert lesion_study(model, data, device="cpu").baseline_error == 0.0 == evaluate(model, data)["error"]

@@ -265,3 +265,27 @@ def test_captum_attributions_on_resnet20() -> None:
     dl = captum_attr.DeepLift(model).attribute(x, baseline, target=3)
     for attr in (ig, dl):
         assert attr.shape == x.shape and torch.isfinite(attr).all() and attr.abs().sum() > 0
+
+
+# ---------------------------------------------------------------- one head, one block body
+def test_no_model_family_copies_the_head_or_forward() -> None:
+    """forward_head/forward live once, in FeaturesHeadModel; only GoogLeNet's forward (aux
+    outputs) differs."""
+    from helpers.models._common import FeaturesHeadModel
+
+    for name in list_models():
+        cls = get_entry(name).model_cls
+        assert issubclass(cls, FeaturesHeadModel), name
+        assert cls.forward_head is FeaturesHeadModel.forward_head, name
+        assert cls.forward is FeaturesHeadModel.forward or name == "googlenet", name
+
+
+def test_blocks_take_only_the_options_they_use() -> None:
+    from helpers.models.blocks import PlainBlock
+
+    with pytest.raises(TypeError, match="shortcut"):
+        PlainBlock(16, 16, 1, shortcut="A")
+    with pytest.raises(TypeError, match="stride_at"):
+        BasicBlock(16, 16, 1, stride_at="3x3")
+    plain, basic = PlainBlock(16, 32, 2), BasicBlock(16, 32, 2, shortcut="A")
+    assert [n for n, _ in plain.named_parameters()] == [n for n, _ in basic.named_parameters()]

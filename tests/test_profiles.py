@@ -55,14 +55,22 @@ def test_train_config_overrides() -> None:
     assert (c.seed, c.lr, c.progress) == (3, 0.01, False)
 
 
-def test_profile_load_applies_subset() -> None:
-    p = get_profile("smoke")
-    try:
-        train = p.load("train")
-    except Exception as e:  # no Fashion-MNIST on this machine
-        pytest.skip(f"Fashion-MNIST not available: {e}")
+def test_profile_load_applies_subset(fake_fmnist, monkeypatch) -> None:
+    monkeypatch.setenv("RESNET_BOOK_DATA", str(fake_fmnist))
+    p = get_profile("smoke").replace(train_subset=120, test_subset=50, val_size=100)
+    train = p.load("train")
     assert len(train) == p.train_subset and train.name == "fashion-mnist"
+    assert train.source == str(fake_fmnist.resolve())
     assert len(p.load("test")) == p.test_subset
+    assert torch.bincount(train.labels, minlength=10).tolist() == [12] * 10
+
+
+def test_profile_milestones_are_fractions_or_iterations() -> None:
+    for p in PROFILES.values():
+        for m in p.milestones:
+            assert (isinstance(m, int) and p.iterations and m <= p.iterations) or (
+                isinstance(m, float) and 0 < m <= 1), (p.name, m)
+    assert not hasattr(PROFILES["quick"], "extra")
 
 
 def test_provenance_text() -> None:

@@ -51,3 +51,29 @@ def test_plot_has_two_panels():
     fig = plot_responses({"plain-8": [1.0, 0.5, 0.7], "ResNet-8": [0.3, 0.2, 0.4]}, provenance="p")
     assert len(fig.axes) == 2
     assert list(fig.axes[1].lines[1].get_ydata()) == [0.4, 0.3, 0.2]
+
+
+def _pixel_trained(in_channels=1):
+    """A tiny model and data, with the paper's per-pixel-mean normalisation recorded on it."""
+    from helpers.data import Dataset, Normalization, set_normalization
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (40, in_channels, 28, 28), dtype=torch.uint8, generator=g)
+    data = Dataset(images, torch.arange(40) % 10, [str(i) for i in range(10)], (0.5,), (0.25,),
+                   "tiny", "test", "memory")
+    model = _model("resnet_cifar")
+    set_normalization(model, Normalization.of("pixel", data))
+    return model, data
+
+
+def test_first_batch_uses_the_models_normalisation():
+    from helpers.analysis.responses import first_batch
+
+    model, data = _pixel_trained()
+    x, y = first_batch(data, 8, model=model)
+    assert torch.allclose(x, data.images[:8].float() / 255 - data.images.float().mean(0) / 255, atol=1e-6)
+    assert torch.equal(y, data.labels[:8])
+    x_channel, _ = first_batch(data, 8)
+    assert torch.allclose(x_channel, (data.images[:8].float() / 255 - 0.5) / 0.25, atol=1e-5)
+    with pytest.raises(ValueError, match="not both"):
+        first_batch(data, 8, model=model, normalize="channel")

@@ -10,7 +10,16 @@ import torch
 from torch import nn
 
 from helpers.data import Dataset
-from helpers.train import CheckpointError, History, TrainConfig, TrainingDiverged, evaluate, fit, lr_at, predict
+from helpers.train import (
+    CheckpointError,
+    History,
+    TrainConfig,
+    TrainingDiverged,
+    evaluate,
+    fit,
+    lr_at,
+    predict,
+)
 
 torch.set_num_threads(1)
 
@@ -184,7 +193,7 @@ def test_mismatched_checkpoint_says_what_differs(tmp_path: Path) -> None:
     class Wider(TinyNet):
         def __init__(self):
             super().__init__()
-            self.net[5] = nn.Linear(4, 3)
+            self.net[0], self.net[1], self.net[5] = nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Linear(8, 2)
 
     with pytest.raises(CheckpointError, match="model differs"):
         fit(Wider(), toy_data(64), cfg(epochs=1, checkpoint_path=path), resume=True)
@@ -213,3 +222,188 @@ def test_nan_stop_returns_history() -> None:
 def test_cuda_amp_fit() -> None:
     h = fit(make_net(), toy_data(), cfg(device="cuda", amp=True, channels_last=True), val=toy_data(64, 1))
     assert h.device.startswith("cuda") and h.epochs[-1]["train_loss"] < h.epochs[0]["train_loss"]
+
+
+# ----------------------------------------------------------------------------- issue 12 defects
+def shifted_data(n: int = 256, seed: int = 0, split: str = "train") -> Dataset:
+    """Like toy_data, but with a position-dependent background: the per-pixel mean differs
+    from the per-channel one, so a model is sensitive to which normalisation feeds it."""
+    data = toy_data(n, seed, split)
+    ramp = torch.arange(8, dtype=torch.int16).mul(12).view(1, 1, 1, 8)
+    images = (data.images.to(torch.int16) + ramp).clamp(0, 255).to(torch.uint8)
+    return Dataset(images, data.labels, data.classes, (0.55,), (0.25,), "toy", split, "memory")
+
+
+def test_pixel_normalised_model_evaluates_as_trained() -> None:
+    """Defect 1: a plain evaluate() must feed the model the statistics it was trained with."""
+    train, test = shifted_data(), shifted_data(128, seed=1, split="test")
+    model = make_net()
+    h = fit(model, train, cfg(epochs=2, normalize="pixel"), val=test)
+    assert evaluate(model, test)["error"] == pytest.approx(h.final("val_error"))
+    assert evaluate(model, test)["loss"] == pytest.approx(h.epochs[-1]["val_loss"], rel=1e-5)
+
+
+def test_normalisation_travels_and_conflicts_are_errors(tmp_path: Path) -> None:
+    from helpers.data import normalization_of
+    from helpers.train import model_inputs
+
+    train, test = shifted_data(), shifted_data(64, seed=1, split="test")
+    model = make_net()
+    fit(model, train, cfg(epochs=1, normalize="pixel", checkpoint_path=str(tmp_path / "ck.pt")))
+    norm = normalization_of(model)
+    assert norm.kind == "pixel" and norm.mean.shape == (1, 8, 8)
+    assert torch.allclose(norm.mean, train.images.float().mean(0) / 255)
+    saved = torch.load(tmp_path / "ck.pt", weights_only=True)["normalization"]
+    assert saved["kind"] == "pixel" and torch.equal(saved["mean"], norm.mean)
+    x, y = model_inputs(model, test, 5)
+    assert torch.allclose(x, test.images[:5].float() / 255 - norm.mean) and torch.equal(y, test.labels[:5])
+    with pytest.raises(ValueError, match="trained with normalize='pixel'"):
+        evaluate(model, test, normalize="channel")
+    assert evaluate(model, test, normalize="pixel")["error"] == evaluate(model, test)["error"]
+
+
+def test_resume_without_checkpoint_path_is_an_error() -> None:
+    """Defect 3: resume=True with nowhere to resume from used to train from scratch silently."""
+    model = make_net()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="checkpoint_path"):
+        fit(model, toy_data(64), cfg(epochs=1), resume=True)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_milestones_fractions_and_iterations_are_unambiguous() -> None:
+    """Defect 4: 1.0 is the end of training (a fraction), not iteration 1."""
+    one = TrainConfig(epochs=1, milestones=(1.0,), lr=0.1)
+    assert lr_at(1, one, 100) == 0.1 and lr_at(99, one, 100) == 0.1
+    mixed = TrainConfig(epochs=1, milestones=(0.5, 80), lr=0.1)
+    assert math.isclose(lr_at(50, mixed, 100), 0.01) and math.isclose(lr_at(80, mixed, 100), 0.001)
+    for bad in (1.5, 0.0, -0.5, 32_000.0, True):
+        with pytest.raises(ValueError, match="milestone"):
+            TrainConfig(epochs=1, milestones=(bad,))
+    with pytest.raises(ValueError, match="past the end"):
+        TrainConfig(iterations=100, milestones=(50, 120))
+    TrainConfig(iterations=100, milestones=(50, 120), schedule="constant")  # unused: fine
+
+
+def test_milestone_past_the_end_fails_before_training() -> None:
+    model = make_net()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="past the end"):
+        fit(model, toy_data(64), cfg(epochs=1, milestones=(30,)))  # 2 steps
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_evaluate_loss_is_cross_entropy_of_logits_even_with_probs() -> None:
+    """Defect 5: probs=True used to compute the cross-entropy of probabilities."""
+    model, test = make_net(), toy_data(64, seed=1, split="test")
+    logits, labels = predict(model, test)
+    expected = float(torch.nn.functional.cross_entropy(logits, labels))
+    assert evaluate(model, test)["loss"] == pytest.approx(expected)
+    assert evaluate(model, test, probs=True)["loss"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("case, error, match", [
+    ("tensor_dataset", TypeError, "helpers.data.Dataset"),
+    ("channels", ValueError, r"shape \(3, 8, 8\).*in_channels=3"),
+    ("classes", ValueError, "has 3 classes.*num_classes=3"),
+    ("warmup", ValueError, "warmup_iters"),
+    ("normalize", ValueError, "normalize must be one of"),
+    ("batch", ValueError, "larger than the training set"),
+])
+def test_bad_input_is_an_error_at_the_call(case: str, error: type, match: str) -> None:
+    """Defect 6 (training side): each raises before any step, naming the fix."""
+    model, data = make_net(), toy_data(64)
+    if case == "tensor_dataset":
+        data = torch.utils.data.TensorDataset(data.images.float(), data.labels)
+    elif case == "channels":
+        data = Dataset(data.images.expand(64, 3, 8, 8).contiguous(), data.labels, data.classes,
+                       (0.45,) * 3, (0.25,) * 3, "toy-rgb", "train", "memory")
+    elif case == "classes":
+        data = Dataset(data.images, data.labels, ["a", "b", "c"], (0.45,), (0.25,), "toy3", "train", "memory")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(error, match=match):
+        overrides = {"warmup": dict(warmup_iters=-5), "normalize": dict(normalize="global"),
+                     "batch": dict(batch_size=100)}.get(case, {})
+        fit(model, data, cfg(epochs=1, **overrides))
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_nan_stop_restores_the_last_good_weights() -> None:
+    """Defect 7: on_nan='stop' used to leave NaN weights in the model."""
+    model = make_net(nan_at=5)  # steps 1-4 finite; the check after step 3 is the last good one
+    h = fit(model, toy_data(), cfg(schedule="constant"), on_nan="stop")
+    assert h.diverged["step"] == 5 and h.diverged["weights_from_step"] == 3
+    reference = make_net()
+    fit(reference, toy_data(), cfg(iterations=3, schedule="constant"))
+    for (k, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_nan_raise_also_leaves_usable_weights() -> None:
+    model = make_net(nan_at=2)
+    with pytest.raises(TrainingDiverged, match="weights after step 0"):
+        fit(model, toy_data(), cfg())
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
+
+
+def test_fit_leaves_the_callers_rng_alone() -> None:
+    """Defect 7: fit used to reseed the global RNG with config.seed."""
+    model, data = make_net(), toy_data(64)
+    torch.manual_seed(1234)
+    state = torch.get_rng_state()
+    fit(model, data, cfg(epochs=1, seed=7))
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+# ----------------------------------------------------------------------------- precision
+def test_precision_by_compute_capability(monkeypatch) -> None:
+    """bf16 on sm80+ (A100); fp16 + an enabled GradScaler below (T4, sm75), where
+    torch.cuda.is_bf16_supported() also answers True."""
+    from helpers.train.precision import amp_dtype, grad_scaler
+
+    cuda = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    assert amp_dtype(cuda) is torch.float16
+    assert grad_scaler(cuda, amp_dtype(cuda)).is_enabled()
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (8, 0))
+    assert amp_dtype(cuda) is torch.bfloat16
+    assert not grad_scaler(cuda, amp_dtype(cuda)).is_enabled()
+    assert amp_dtype(cuda, amp=False) is None
+    monkeypatch.setattr("helpers.train.precision.cpu_has_fast_bf16", lambda: False)
+    assert amp_dtype("cpu") is None and not grad_scaler("cpu", None).is_enabled()
+
+
+def test_fit_uses_the_precision_module(monkeypatch) -> None:
+    """The loop asks helpers.train.precision (no second copy of the rule in the loop)."""
+    import helpers.train.loop as loop
+
+    seen = []
+    monkeypatch.setattr(loop, "amp_dtype", lambda device, amp: seen.append((device.type, amp)) or None)
+    h = fit(make_net(), toy_data(64), cfg(epochs=1, amp=True))
+    assert seen == [("cpu", True)] and "autocast" not in h.device
+
+
+# ----------------------------------------------------------------------------- optimizer, compile
+def test_fit_passes_momentum_weight_decay_and_nesterov(monkeypatch) -> None:
+    made = []
+    real_sgd = torch.optim.SGD
+
+    def spy(params, **kwargs):
+        made.append(kwargs)
+        return real_sgd(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "SGD", spy)
+    fit(make_net(), toy_data(64), cfg(epochs=1, momentum=0.8, weight_decay=5e-4, nesterov=True))
+    assert made == [dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=5e-4)]
+
+
+def test_compile_on_cpu_trains_like_eager() -> None:
+    """config.compile=True runs torch.compile (inductor) on the CPU; kept to 4 tiny steps."""
+    eager, compiled = make_net(), make_net()
+    h_eager = fit(eager, toy_data(64), cfg(iterations=4, log_every=1))
+    h_comp = fit(compiled, toy_data(64), cfg(iterations=4, log_every=1, compile=True))
+    assert [s["loss"] for s in h_comp.steps] == pytest.approx([s["loss"] for s in h_eager.steps], rel=1e-4)
+    for a, b in zip(eager.state_dict().values(), compiled.state_dict().values()):
+        assert torch.allclose(a.float(), b.float(), atol=1e-5)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "black_baseline",
     "integrated_gradients",
     "grad_cam",
     "default_cam_layer",
@@ -49,21 +50,41 @@ def default_cam_layer(model: nn.Module) -> nn.Module:
     return blocks[-1]
 
 
+def black_baseline(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """An all-black image in ``model``'s input space (its recorded normalisation), shaped like
+    ``images``: the usual Integrated Gradients baseline."""
+    from helpers.data import normalization_of
+
+    normalization = normalization_of(model)
+    if normalization is None:
+        raise ValueError(
+            "the model carries no input normalisation (it was not trained by helpers.train.fit); "
+            "pass the baseline explicitly, e.g. baseline=Normalization.of('channel', data).black(images)"
+        )
+    return normalization.black(images)
+
+
 def integrated_gradients(
     model: nn.Module,
     images: torch.Tensor,
     targets: torch.Tensor,
     *,
-    baseline: torch.Tensor | None = None,
+    baseline: torch.Tensor | str | None = None,
     n_steps: int = 32,
     internal_batch_size: int | None = 64,
 ) -> torch.Tensor:
     """Integrated Gradients attributions, same shape as ``images`` (Sundararajan et al. 2017).
 
-    The default baseline is all zeros in normalised space (the dataset's mean image colour).
+    ``baseline``: a tensor like ``images``; "black" for a black image in the model's own input
+    normalisation (:func:`black_baseline`); None for all zeros in input space (the mean image,
+    whichever mean the model was trained with).
     """
     from captum.attr import IntegratedGradients
 
+    if isinstance(baseline, str):
+        if baseline != "black":
+            raise ValueError(f"baseline must be a tensor, 'black' or None; got {baseline!r}")
+        baseline = black_baseline(model, images)
     was_training = model.training
     model.eval()
     try:

@@ -22,12 +22,26 @@ from torch import nn
 __all__ = ["branch_response_std", "first_batch", "plot_responses"]
 
 
-def first_batch(data, n: int = 500, device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``n`` images and labels of a ``helpers.data.Dataset``, normalised, not augmented."""
-    from helpers.data import DeviceLoader
+def first_batch(data, n: int = 500, device: str | torch.device | None = None, *,
+                model: nn.Module | None = None, normalize: str | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n`` images and labels of a ``helpers.data.Dataset``, normalised, not augmented.
 
-    loader = DeviceLoader(data, batch_size=min(n, len(data.labels)), train=False, augment=False, device=device)
-    return next(iter(loader))
+    With ``model``, the images are normalised as that model was trained (its recorded
+    normalisation, e.g. the paper's per-pixel mean); otherwise with ``normalize`` ("channel"
+    when None) and the statistics of ``data``.
+    """
+    from helpers.data import Normalization
+    from helpers.train import model_inputs
+
+    if model is not None:
+        if normalize is not None:
+            raise ValueError("give `model` (its own normalisation is used) or `normalize`, not both")
+        return model_inputs(model, data, n, device)
+    n = min(n, len(data))
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    x = Normalization.of(normalize or "channel", data)(data.images[:n].to(device))
+    return x, data.labels[:n].to(device)
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import numbers
 import os
 import pickle
 import struct
@@ -389,6 +390,36 @@ def _balanced_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor
     return chosen[torch.randperm(chosen.shape[0], generator=g)]
 
 
+def _is_count(value: object) -> bool:
+    """A whole number that is not a bool (True would silently mean 1 image)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_arguments(name: object, split: object, subset: object, val_size: object) -> str:
+    """Validate load_dataset's arguments before any file is read; return the dataset key."""
+    if not isinstance(name, str):
+        raise ValueError(f"dataset name must be a string, one of {sorted(DATASETS)}; got {name!r}")
+    key = name.lower().replace("_", "-")
+    key = {"cifar-10": "cifar10", "fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist"}.get(key, key)
+    if key not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid: {sorted(DATASETS)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; valid: {list(SPLITS)}")
+    if subset is not None and (not _is_count(subset) or subset <= 0):
+        raise ValueError(
+            f"subset must be a positive whole number of images (or None for the whole split); "
+            f"got {subset!r}"
+        )
+    if not _is_count(val_size) or val_size < 0:
+        raise ValueError(
+            f"val_size must be a whole number of held-out training images >= 0 (0 = no "
+            f"hold-out, 5000 = the paper's 45k/5k split); got {val_size!r}"
+        )
+    if split == "val" and val_size == 0:
+        raise ValueError("split='val' needs val_size > 0 (e.g. val_size=5000, the paper's 45k/5k split)")
+    return key
+
+
 def load_dataset(
     name: str,
     split: str,
@@ -406,14 +437,7 @@ def load_dataset(
     keeps the whole training set. ``subset`` draws a class-balanced random subset of that many
     images from the split, for cheap runs.
     """
-    key = name.lower().replace("_", "-")
-    key = {"cifar-10": "cifar10", "fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist"}.get(key, key)
-    if key not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; valid: {sorted(DATASETS)}")
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; valid: {list(SPLITS)}")
-    if split == "val" and val_size <= 0:
-        raise ValueError("split='val' needs val_size > 0 (e.g. val_size=5000, the paper's 45k/5k split)")
+    key = _check_arguments(name, split, subset, val_size)
     info = DATASETS[key]
     d = locate(key, root, download)
     arrays = _decode(key, str(d), _stat_key(d))
@@ -438,8 +462,11 @@ def load_dataset(
     if keep is not None:
         images, labels = images[keep], labels[keep]
     if subset is not None:
-        if subset <= 0:
-            raise ValueError(f"subset must be a positive number of images, got {subset}")
+        if subset > len(labels):
+            raise ValueError(
+                f"subset={subset:,} is larger than the {split!r} split of {info.title} "
+                f"({len(labels):,} images); pass subset=None for the whole split"
+            )
         if subset < len(labels):
             idx = _balanced_subset(labels, subset, seed)
             images, labels = images[idx], labels[idx]

@@ -10,15 +10,105 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from ..device import resolve_device
 from .datasets import Dataset
 
-__all__ = ["DeviceLoader", "augment_batch", "NORMALIZATIONS"]
+__all__ = ["DeviceLoader", "Normalization", "augment_batch", "NORMALIZATIONS",
+           "check_normalize", "normalization_of", "set_normalization"]
 
 NORMALIZATIONS = ("channel", "pixel", "none")
+ATTRIBUTE = "input_normalization"  # where a trained model carries its Normalization
+
+
+def check_normalize(normalize: object) -> str:
+    """Return ``normalize`` if it names a known normalisation, else raise a ValueError."""
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalize must be one of {NORMALIZATIONS} ('channel': per-channel mean/std, "
+            f"'pixel': subtract the per-pixel mean image as in the paper); got {normalize!r}"
+        )
+    return normalize
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """How uint8 images become network inputs: ``x = (pixels / 255 - mean) / std``.
+
+    ``mean`` is (C, 1, 1) per channel or (C, H, W) per pixel (the paper's "per-pixel mean
+    subtracted", He et al. 2016, Sec. 4.2); ``std`` is (C, 1, 1). A trained model carries the
+    Normalization it was trained with (see :func:`normalization_of`), like torchvision's
+    ``weights.transforms()`` or timm's ``pretrained_cfg``, so evaluation uses the same numbers.
+    """
+
+    kind: str  # "channel" | "pixel" | "none"
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @classmethod
+    def of(cls, kind: str, data: Dataset) -> Normalization:
+        """The ``kind`` normalisation with the statistics of ``data`` (the training set)."""
+        c = data.in_channels
+        if check_normalize(kind) == "channel":
+            mean = torch.tensor(data.mean, dtype=torch.float32).view(c, 1, 1)
+            std = torch.tensor(data.std, dtype=torch.float32).view(c, 1, 1)
+            return cls(kind, mean, std)
+        if kind == "pixel":
+            pixel_mean = data.pixel_mean
+            if pixel_mean is None:
+                pixel_mean = data.images.float().mean(0) / 255
+            return cls(kind, pixel_mean.float().cpu(), torch.ones(c, 1, 1))
+        return cls(kind, torch.zeros(c, 1, 1), torch.ones(c, 1, 1))
+
+    @property
+    def channels(self) -> int:
+        return int(self.mean.shape[0])
+
+    def scale_shift(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(scale, shift) with ``x = pixels * scale - shift``: one multiply-subtract per batch."""
+        scale = 1.0 / (255.0 * self.std)
+        return scale.to(device), (self.mean / self.std).to(device)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images (B, C, H, W) -> normalised float32 inputs."""
+        scale, shift = self.scale_shift(images.device)
+        return images.float().mul_(scale).sub_(shift)
+
+    def unnormalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Network inputs -> pixel values in [0, 1] (for display)."""
+        return x * self.std.to(x.device) + self.mean.to(x.device)
+
+    def black(self, like: torch.Tensor) -> torch.Tensor:
+        """An all-black image in input space, shaped like ``like`` (an attribution baseline)."""
+        zero = torch.zeros_like(like)
+        return (zero - self.mean.to(like.device)) / self.std.to(like.device)
+
+    def state_dict(self) -> dict:
+        """Tensors and a string: loads with ``torch.load(weights_only=True)``."""
+        return {"kind": self.kind, "mean": self.mean.cpu(), "std": self.std.cpu()}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> Normalization:
+        return cls(check_normalize(state["kind"]), state["mean"].float(), state["std"].float())
+
+    def same_as(self, other: Normalization) -> bool:
+        return (self.kind == other.kind and torch.equal(self.mean, other.mean)
+                and torch.equal(self.std, other.std))
+
+
+def normalization_of(model: nn.Module) -> Normalization | None:
+    """The Normalization ``model`` was trained with (set by ``helpers.train.fit``), or None."""
+    return getattr(model, ATTRIBUTE, None)
+
+
+def set_normalization(model: nn.Module, normalization: Normalization) -> None:
+    """Record on ``model`` the input normalisation it is trained with."""
+    setattr(model, ATTRIBUTE, normalization)
 
 
 def augment_batch(
@@ -44,8 +134,9 @@ class DeviceLoader:
     """Iterate over (x float32 normalised, y int64) batches of a :class:`Dataset`.
 
     ``train=True`` shuffles every epoch and (with ``augment``) applies pad-4 random crops and
-    horizontal flips. ``normalize`` is "channel" (per-channel mean/std), "pixel" (subtract the
-    per-pixel mean image, as in the paper) or "none". Randomness comes from a private
+    horizontal flips. ``normalize`` is a :class:`Normalization` (e.g. a trained model's) or its
+    kind: "channel" (per-channel mean/std), "pixel" (subtract the per-pixel mean image, as in
+    the paper) or "none", with the statistics of ``dataset``. Randomness comes from a private
     ``torch.Generator`` seeded with ``seed``, so a run is reproducible and resumable.
     """
 
@@ -58,18 +149,23 @@ class DeviceLoader:
         augment: bool = True,
         device: str | torch.device | None = None,
         seed: int = 0,
-        normalize: str = "channel",
+        normalize: str | Normalization = "channel",
         channels_last: bool = False,
         drop_last: bool | None = None,
         pad: int = 4,
     ) -> None:
-        if normalize not in NORMALIZATIONS:
-            raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-        if batch_size <= 0:
+        if not isinstance(normalize, Normalization):
+            normalize = Normalization.of(normalize, dataset)
+        if normalize.channels != dataset.in_channels:
+            raise ValueError(
+                f"the normalisation has {normalize.channels} channels but the images of "
+                f"{dataset.name}/{dataset.split} have {dataset.in_channels}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if len(dataset) == 0:
             raise ValueError(f"dataset {dataset.name}/{dataset.split} is empty")
-        self.device = torch.device(device) if device is not None else _default_device()
+        self.device = resolve_device(device)
         self.dataset = dataset
         self.batch_size = batch_size
         self.train = train
@@ -79,23 +175,10 @@ class DeviceLoader:
         self.pad = pad
         self.images = dataset.images.to(self.device)  # uint8 stays uint8 on the device
         self.labels = dataset.labels.to(self.device)
-        self.scale, self.shift = self._normalizer(dataset, normalize)
+        self.normalization = normalize
+        self.scale, self.shift = normalize.scale_shift(self.device)
         self.generator = torch.Generator().manual_seed(seed)
         self._epoch_state = self.generator.get_state()
-
-    def _normalizer(self, ds: Dataset, normalize: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """x_norm = x_uint8 * scale - shift, with scale/shift broadcastable to (C, H, W)."""
-        c = ds.in_channels
-        if normalize == "channel":
-            std = torch.tensor(ds.std, dtype=torch.float32).view(c, 1, 1)
-            mean = torch.tensor(ds.mean, dtype=torch.float32).view(c, 1, 1)
-            scale, shift = 1.0 / (255.0 * std), mean / std
-        elif normalize == "pixel":
-            mean = ds.pixel_mean if ds.pixel_mean is not None else ds.images.float().mean(0) / 255
-            scale, shift = torch.full((c, 1, 1), 1 / 255.0), mean.float()
-        else:
-            scale, shift = torch.full((c, 1, 1), 1 / 255.0), torch.zeros(c, 1, 1)
-        return scale.to(self.device), shift.to(self.device)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -143,6 +226,3 @@ class DeviceLoader:
                 x = x.contiguous(memory_format=torch.channels_last)
             yield x, self.labels[idx]
 
-
-def _default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -7,7 +7,7 @@ C = projection everywhere.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 import torch.nn.functional as F
@@ -81,6 +81,27 @@ def make_shortcut(option: str, in_channels: int, out_channels: int, stride: int,
     if option == "A" and shape_changes:
         return PadShortcut(in_channels, out_channels, stride)
     return nn.Identity()
+
+
+# ---------------------------------------------------------------- the model interface
+class FeaturesHeadModel(nn.Module):
+    """Base of every model: ``forward(x) == forward_head(forward_features(x))`` (as in timm).
+
+    A subclass defines ``forward_features`` (image -> last feature maps) and names the modules
+    of its head in ``head_layers``, applied in order (torchvision's names, so checkpoints load).
+    """
+
+    head_layers: tuple[str, ...] = ("avgpool", "flatten", "fc")  # global pool, (B, C), logits
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """Feature maps -> class logits: the modules named in ``head_layers``, in order."""
+        x = features
+        for name in self.head_layers:
+            x = getattr(self, name)(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
 
 
 # ---------------------------------------------------------------- initialisation

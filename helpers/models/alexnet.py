@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import check_positive_int, init_weights
+from ._common import FeaturesHeadModel, check_positive_int, init_weights
 from .registry import register
 
 
@@ -31,8 +31,10 @@ class AlexNetConfig:
             raise ValueError(f"dropout must be in [0, 1); got {self.dropout}")
 
 
-class AlexNet(nn.Module):
+class AlexNet(FeaturesHeadModel):
     """AlexNet (Krizhevsky et al. 2012): 5 conv + 3 fully connected layers, 61.1M parameters."""
+
+    head_layers = ("flatten", "classifier")
 
     def __init__(self, config: AlexNetConfig) -> None:
         super().__init__()
@@ -74,13 +76,6 @@ class AlexNet(nn.Module):
         """(B, C, 224, 224) -> (B, 256, 6, 6)."""
         x = self.features(x)
         return self.avgpool(x)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.flatten(features)
-        return self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 register("alexnet", AlexNet, AlexNetConfig, family="imagenet", summary="AlexNet (2012), torchvision form")

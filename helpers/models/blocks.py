@@ -20,7 +20,7 @@ from torch import nn
 from ._common import STRIDE_AT_OPTIONS, check_choice, conv1x1, conv3x3, make_shortcut
 
 
-class _LesionMixin:
+class LesionMixin:
     """The ``skip_branch`` switch, with a clear error where skipping is undefined."""
 
     residual: bool = True
@@ -53,14 +53,12 @@ class _LesionMixin:
         return self.downsample
 
 
-class BasicBlock(_LesionMixin, nn.Module):
-    """Two 3x3 conv-BN layers plus a shortcut: y = ReLU(F(x) + shortcut(x)) (Fig. 2)."""
+class _TwoConvLayers(LesionMixin, nn.Module):
+    """The two stacked 3x3 conv-BN layers shared by the basic block and its plain twin."""
 
     expansion = 1
-    residual = True
 
-    def __init__(self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B",
-                 stride_at: str = "1x1") -> None:
+    def __init__(self, in_channels: int, planes: int, stride: int = 1) -> None:
         super().__init__()
         out_channels = planes * self.expansion
         self._remember_shape(in_channels, out_channels, stride)
@@ -70,19 +68,32 @@ class BasicBlock(_LesionMixin, nn.Module):
         self.conv2 = conv3x3(planes, out_channels)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.branch_out = nn.Identity()
-        self.downsample = make_shortcut(shortcut, in_channels, out_channels, stride)
         self.relu2 = nn.ReLU()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = self.downsample(x)
-        if self.skip_branch:
-            return self.relu2(identity)
+    def stacked(self, x: torch.Tensor) -> torch.Tensor:
+        """BN(conv(ReLU(BN(conv(x))))): F(x) of the paper's Fig. 2, seen by ``branch_out``."""
         out = self.conv1(x)
         out = self.bn1(out)
         out = self.relu1(out)
         out = self.conv2(out)
         out = self.bn2(out)
-        out = self.branch_out(out)  # F(x)
+        return self.branch_out(out)
+
+
+class BasicBlock(_TwoConvLayers):
+    """Two 3x3 conv-BN layers plus a shortcut: y = ReLU(F(x) + shortcut(x)) (Fig. 2)."""
+
+    residual = True
+
+    def __init__(self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B") -> None:
+        super().__init__(in_channels, planes, stride)
+        self.downsample = make_shortcut(shortcut, in_channels, self.out_channels, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = self.downsample(x)
+        if self.skip_branch:
+            return self.relu2(identity)
+        out = self.stacked(x)  # F(x)
         out = out + identity
         out = self.relu2(out)
         return out
@@ -91,34 +102,15 @@ class BasicBlock(_LesionMixin, nn.Module):
         nn.init.zeros_(self.bn2.weight)
 
 
-class PlainBlock(_LesionMixin, nn.Module):
+class PlainBlock(_TwoConvLayers):
     """The basic block without its shortcut: y = ReLU(BN(conv(ReLU(BN(conv(x)))))) (Sec. 4.1)."""
 
-    expansion = 1
     residual = False
-
-    def __init__(self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B",
-                 stride_at: str = "1x1") -> None:
-        super().__init__()
-        out_channels = planes * self.expansion
-        self._remember_shape(in_channels, out_channels, stride)
-        self.conv1 = conv3x3(in_channels, planes, stride)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu1 = nn.ReLU()
-        self.conv2 = conv3x3(planes, out_channels)
-        self.bn2 = nn.BatchNorm2d(out_channels)
-        self.branch_out = nn.Identity()
-        self.relu2 = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.skip_branch:
             return x
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu1(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.branch_out(out)  # the stacked layers' output; no shortcut is added
+        out = self.stacked(x)  # the stacked layers' output; no shortcut is added
         out = self.relu2(out)
         return out
 
@@ -127,7 +119,7 @@ class PlainBlock(_LesionMixin, nn.Module):
         return None
 
 
-class Bottleneck(_LesionMixin, nn.Module):
+class Bottleneck(LesionMixin, nn.Module):
     """1x1 (reduce) - 3x3 - 1x1 (expand x4) residual block (Fig. 5 right), for ResNet-50/101/152.
 
     ``stride_at="1x1"`` puts the stride-2 on the first 1x1 convolution as in the paper;

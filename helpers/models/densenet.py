@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import check_positive_int, init_weights
+from ._common import FeaturesHeadModel, check_positive_int, init_weights
 from .registry import register
 
 
@@ -81,18 +81,14 @@ def _dense_stages(features: nn.Sequential, in_channels: int, block_layers: tuple
     return in_channels
 
 
-class _DenseNetBase(nn.Module):
+class _DenseNetBase(FeaturesHeadModel):
+    """What both DenseNet forms share: the last ReLU and the head."""
+
+    head_layers = ("avgpool", "flatten", "classifier")
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)
         return self.relu(x)  # the final BN is in features (norm5), its ReLU here
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.avgpool(features)
-        x = self.flatten(x)
-        return self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ._common import check_choice, check_positive_int, init_weights
+from ._common import FeaturesHeadModel, check_choice, check_positive_int, init_weights
 from .registry import register
 
 # name: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj) -- the paper's Table 1.
@@ -131,8 +131,10 @@ class GoogLeNetConfig:
         check_choice("branch3_kernel", self.branch3_kernel, (3, 5))
 
 
-class GoogLeNet(nn.Module):
+class GoogLeNet(FeaturesHeadModel):
     """GoogLeNet (Szegedy et al. 2015, Table 1) for 224x224 images, torchvision names."""
+
+    head_layers = ("avgpool", "flatten", "dropout", "fc")
 
     def __init__(self, config: GoogLeNetConfig) -> None:
         super().__init__()
@@ -180,12 +182,6 @@ class GoogLeNet(nn.Module):
         """(B, C, 224, 224) -> (B, 1024, 7, 7)."""
         return self._trunk(x)[0]
 
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.avgpool(features)
-        x = self.flatten(x)
-        x = self.dropout(x)
-        return self.fc(x)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor | GoogLeNetOutputs:
         """Logits; in training with ``aux_logits=True``: (logits, aux_logits2, aux_logits1)."""
         features, aux = self._trunk(x)
@@ -212,9 +208,11 @@ class GoogLeNetCifarConfig:
         check_choice("branch3_kernel", self.branch3_kernel, (3, 5))
 
 
-class GoogLeNetCifar(nn.Module):
+class GoogLeNetCifar(FeaturesHeadModel):
     """GoogLeNet for 28x28 / 32x32 images: one 3x3 stem conv instead of the 7x7/pool stem,
     then the nine Inception modules with max-pools after 3b and 4e (32 -> 16 -> 8 pixels)."""
+
+    head_layers = ("avgpool", "flatten", "dropout", "fc")
 
     def __init__(self, config: GoogLeNetCifarConfig) -> None:
         super().__init__()
@@ -247,15 +245,6 @@ class GoogLeNetCifar(nn.Module):
         x = self.inception5a(x)
         x = self.inception5b(x)
         return x
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.avgpool(features)
-        x = self.flatten(x)
-        x = self.dropout(x)
-        return self.fc(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 register("googlenet", GoogLeNet, GoogLeNetConfig, family="imagenet",

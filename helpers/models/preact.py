@@ -15,13 +15,22 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import check_choice, check_positive_int, conv1x1, conv3x3, init_weights, make_shortcut, make_stage
-from .blocks import _LesionMixin
+from ._common import (
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    conv1x1,
+    conv3x3,
+    init_weights,
+    make_shortcut,
+    make_stage,
+)
+from .blocks import LesionMixin
 from .registry import register
 from .resnet_cifar import check_depth
 
 
-class PreActBlock(_LesionMixin, nn.Module):
+class PreActBlock(LesionMixin, nn.Module):
     """Pre-activation basic unit: x + conv(ReLU(BN(conv(ReLU(BN(x))))))."""
 
     expansion = 1
@@ -59,7 +68,7 @@ class PreActBlock(_LesionMixin, nn.Module):
         nn.init.zeros_(self.bn2.weight)
 
 
-class PreActBottleneck(_LesionMixin, nn.Module):
+class PreActBottleneck(LesionMixin, nn.Module):
     """Pre-activation bottleneck unit: 1x1 (reduce) - 3x3 - 1x1 (expand x4), each after BN-ReLU."""
 
     expansion = 4
@@ -125,7 +134,7 @@ class PreActResNetConfig:
         check_positive_int("in_channels", self.in_channels)
 
 
-class PreActResNet(nn.Module):
+class PreActResNet(FeaturesHeadModel):
     """Pre-activation ResNet-(6n+2) or bottleneck ResNet-(9n+2) for 28x28 / 32x32 images."""
 
     def __init__(self, config: PreActResNetConfig) -> None:
@@ -155,14 +164,6 @@ class PreActResNet(nn.Module):
         x = self.bn_final(x)
         x = self.relu_final(x)
         return x
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.avgpool(features)
-        x = self.flatten(x)
-        return self.fc(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 register("preact_resnet_cifar", PreActResNet, PreActResNetConfig, family="small",

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import SHORTCUT_OPTIONS, check_choice, check_positive_int, conv3x3, init_weights, make_stage
+from ._common import (
+    SHORTCUT_OPTIONS,
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    conv3x3,
+    init_weights,
+    make_stage,
+)
 from .blocks import BasicBlock, PlainBlock
 from .registry import register
 
@@ -57,7 +65,7 @@ class CifarResNetConfig:
             check_choice("shortcut", self.shortcut, SHORTCUT_OPTIONS)
 
 
-class CifarResNet(nn.Module):
+class CifarResNet(FeaturesHeadModel):
     """ResNet-(6n+2) or plain-(6n+2) for 28x28 / 32x32 images (He et al. 2016, Sec. 4.2)."""
 
     def __init__(self, config: CifarResNetConfig) -> None:
@@ -65,12 +73,13 @@ class CifarResNet(nn.Module):
         self.config = config
         n, w = config.blocks_per_stage, config.width
         block = BasicBlock if config.residual else PlainBlock
+        options = {"shortcut": config.shortcut} if config.residual else {}
         self.conv1 = conv3x3(config.in_channels, w)
         self.bn1 = nn.BatchNorm2d(w)
         self.relu = nn.ReLU()
-        self.layer1 = make_stage(block, w, w, n, stride=1, shortcut=config.shortcut)
-        self.layer2 = make_stage(block, w, 2 * w, n, stride=2, shortcut=config.shortcut)
-        self.layer3 = make_stage(block, 2 * w, 4 * w, n, stride=2, shortcut=config.shortcut)
+        self.layer1 = make_stage(block, w, w, n, stride=1, **options)
+        self.layer2 = make_stage(block, w, 2 * w, n, stride=2, **options)
+        self.layer3 = make_stage(block, 2 * w, 4 * w, n, stride=2, **options)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(4 * w, config.num_classes)
@@ -86,15 +95,6 @@ class CifarResNet(nn.Module):
         x = self.layer2(x)  # (B, 2w, 16, 16)
         x = self.layer3(x)  # (B, 4w, 8, 8)
         return x
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Feature maps -> class logits: global average pool, then the fully connected layer."""
-        x = self.avgpool(features)
-        x = self.flatten(x)
-        return self.fc(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 register("resnet_cifar", CifarResNet, CifarResNetConfig, family="small",

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import (SHORTCUT_OPTIONS, STRIDE_AT_OPTIONS, check_choice, check_positive_int,
-                      init_weights, make_stage)
+from ._common import (
+    SHORTCUT_OPTIONS,
+    STRIDE_AT_OPTIONS,
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    init_weights,
+    make_stage,
+)
 from .blocks import BasicBlock, Bottleneck, PlainBlock
 from .registry import register
 
@@ -47,7 +54,7 @@ class ImageNetResNetConfig:
             raise ValueError("plain nets are defined with basic blocks only (plain18, plain34)")
 
 
-class ImageNetResNet(nn.Module):
+class ImageNetResNet(FeaturesHeadModel):
     """ResNet / plain net for 224x224 images (He et al. 2016, Table 1)."""
 
     def __init__(self, config: ImageNetResNetConfig) -> None:
@@ -55,8 +62,11 @@ class ImageNetResNet(nn.Module):
         self.config = config
         if config.bottleneck:
             block = Bottleneck
+            options = {"shortcut": config.shortcut, "stride_at": config.stride_at}
+        elif config.residual:
+            block, options = BasicBlock, {"shortcut": config.shortcut}
         else:
-            block = BasicBlock if config.residual else PlainBlock
+            block, options = PlainBlock, {}
         w = config.width
         self.conv1 = nn.Conv2d(config.in_channels, w, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(w)
@@ -67,8 +77,7 @@ class ImageNetResNet(nn.Module):
         for i, blocks in enumerate(config.layers):
             planes = w * 2**i
             stride = 1 if i == 0 else 2
-            stages.append(make_stage(block, in_channels, planes, blocks, stride,
-                                     shortcut=config.shortcut, stride_at=config.stride_at))
+            stages.append(make_stage(block, in_channels, planes, blocks, stride, **options))
             in_channels = planes * block.expansion
         for i, stage in enumerate(stages, start=1):
             self.add_module(f"layer{i}", stage)
@@ -92,14 +101,7 @@ class ImageNetResNet(nn.Module):
             x = stage(x)  # 56 -> 56 -> 28 -> 14 -> 7 pixels
         return x
 
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Feature maps -> logits: global average pool, then the fully connected layer."""
-        x = self.avgpool(features)
-        x = self.flatten(x)
-        return self.fc(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 # Table 1 as data.

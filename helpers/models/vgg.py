@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import check_choice, check_positive_int, init_weights
+from ._common import FeaturesHeadModel, check_choice, check_positive_int, init_weights
 from .registry import register
 
 # Convolutions per stack for each depth (the paper's configurations A, B, D, E).
@@ -73,8 +73,10 @@ class VGGConfig:
         check_positive_int("in_channels", self.in_channels)
 
 
-class VGG(nn.Module):
+class VGG(FeaturesHeadModel):
     """VGG-11/13/16/19 (Simonyan & Zisserman 2015, Table 1), torchvision layout."""
+
+    head_layers = ("flatten", "classifier")
 
     def __init__(self, config: VGGConfig) -> None:
         super().__init__()
@@ -92,13 +94,6 @@ class VGG(nn.Module):
         """(B, C, 224, 224) -> (B, 512, 7, 7)."""
         x = self.features(x)
         return self.avgpool(x)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.flatten(features)
-        return self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @dataclass
@@ -119,8 +114,10 @@ class VGGCifarConfig:
         check_positive_int("in_channels", self.in_channels)
 
 
-class VGGCifar(nn.Module):
+class VGGCifar(FeaturesHeadModel):
     """VGG for 28x28 / 32x32 images (four max-pools, global average pool, 3 FC layers)."""
+
+    head_layers = ("avgpool", "flatten", "classifier")
 
     def __init__(self, config: VGGCifarConfig) -> None:
         super().__init__()
@@ -138,14 +135,6 @@ class VGGCifar(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, 32, 32) -> (B, 8 width, 2, 2)."""
         return self.features(x)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.avgpool(features)
-        x = self.flatten(x)
-        return self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 for _depth in VGG_STACKS:

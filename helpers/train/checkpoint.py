@@ -9,9 +9,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..data import Normalization
 from .config import TrainConfig
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "model_signature", "check_compatible"]
+__all__ = ["CheckpointError", "Checkpointer", "save_checkpoint", "load_checkpoint",
+           "model_signature", "check_compatible"]
 
 FORMAT = 1
 
@@ -68,3 +70,36 @@ def check_compatible(path: str | Path, state: dict, model: nn.Module, config: Tr
             f"checkpoint {path} does not match this run: " + "; ".join(problems)
             + ". Delete the file or call fit(..., resume=False) to start fresh."
         )
+
+
+class Checkpointer:
+    """When and where ``fit`` saves, and how it resumes. ``run`` is a ``helpers.train.loop.Run``:
+    its ``state_dict()`` is what is saved, and its ``load_state_dict`` what a resume calls."""
+
+    def __init__(self, path: str | Path | None, every: int = 1) -> None:
+        self.path = Path(path) if path is not None else None
+        self.every = max(1, every)
+
+    def due(self, epoch: int, last: bool) -> bool:
+        return self.path is not None and (epoch % self.every == 0 or last)
+
+    def save(self, run) -> None:
+        state = run.state_dict()
+        state.update(config=run.config.to_dict(), model_signature=model_signature(run.model))
+        save_checkpoint(self.path, state)
+
+    def resume(self, run) -> bool:
+        """Load the checkpoint into ``run`` if the file exists; False when there is none yet."""
+        if self.path is None or not self.path.exists():
+            return False
+        state = load_checkpoint(self.path)
+        check_compatible(self.path, state, run.model, run.config)
+        saved = Normalization.from_state_dict(state["normalization"])
+        if not saved.same_as(run.normalization):
+            raise CheckpointError(
+                f"checkpoint {self.path} was trained with other input statistics "
+                f"(normalize={saved.kind!r}, from another training set?); delete the file or "
+                "call fit(..., resume=False) to start fresh"
+            )
+        run.load_state_dict(state)
+        return True

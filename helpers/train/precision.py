@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["amp_dtype", "cpu_has_fast_bf16", "precision_name"]
+__all__ = ["amp_dtype", "cpu_has_fast_bf16", "grad_scaler", "precision_name"]
 
 BF16_MIN_CAPABILITY = (8, 0)  # Ampere: A100, RTX 30xx and newer
 
@@ -39,6 +39,15 @@ def amp_dtype(device: torch.device | str, amp: bool = True) -> torch.dtype | Non
     if device.type == "cpu" and cpu_has_fast_bf16():
         return torch.bfloat16
     return None
+
+
+def grad_scaler(device: torch.device | str, dtype: torch.dtype | None) -> torch.amp.GradScaler:
+    """A GradScaler that is enabled exactly for fp16 autocast on CUDA: fp16's narrow exponent
+    range lets small gradients underflow unless the loss is scaled up first; bf16 and fp32 have
+    fp32's range and need no scaling."""
+    device = torch.device(device)
+    enabled = device.type == "cuda" and dtype is torch.float16
+    return torch.amp.GradScaler("cuda", enabled=enabled)
 
 
 def precision_name(dtype: torch.dtype | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from .config import TrainConfig
 
@@ -10,8 +11,19 @@ __all__ = ["lr_at", "milestone_steps"]
 
 
 def milestone_steps(config: TrainConfig, total_steps: int) -> list[int]:
-    """Milestones as step numbers: fractions (< 1) of ``total_steps`` or absolute iterations."""
-    return [round(m * total_steps) if m < 1 else int(m) for m in config.milestones]
+    """Milestones as step numbers: a float in (0, 1] is a fraction of ``total_steps``, an int
+    an iteration number. Raises a ValueError for a milestone past ``total_steps``."""
+    steps = []
+    for m in config.milestones:
+        is_int = isinstance(m, numbers.Integral) and not isinstance(m, bool)
+        step = int(m) if is_int else round(m * total_steps)
+        if step > total_steps:
+            raise ValueError(
+                f"milestone {m} is past the end of training ({total_steps} steps); give "
+                "iteration numbers <= the number of steps, or fractions in (0, 1]"
+            )
+        steps.append(step)
+    return steps
 
 
 def lr_at(step: int, config: TrainConfig, total_steps: int) -> float:
