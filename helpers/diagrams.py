@@ -194,6 +194,7 @@ def draw_arch(
     caption: str | None = None,
     max_ticks: int = 40,
     row_units: float = ROW_UNITS,
+    min_rows: int = 1,
 ) -> plt.Figure:
     """Draw ``spec``: input, stem, stages (width ~ sqrt(blocks)), pooling and fc.
 
@@ -201,12 +202,15 @@ def draw_arch(
     ``max_ticks`` blocks per stage) so plain and residual nets differ at a glance. The drawing
     wraps onto a new row when it would be wider than ``row_units``, so that its labels (9 pt)
     stay legible at the page's content width for deep networks such as ResNet-110 too.
+    ``min_rows`` reserves room for that many rows, so that the diagrams of a slider keep one
+    geometry whatever the depth.
     """
     gap = 0.4
     rows = _rows(_elements(spec), gap, row_units)
+    n_rows = max(len(rows), min_rows)
     row_height = 2.6
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.2, 0.55 + 1.6 * len(rows)))
+        fig, ax = plt.subplots(figsize=(7.2, 0.55 + 1.6 * n_rows))
     else:
         fig = ax.figure
     ax.set_axis_off()
@@ -243,7 +247,7 @@ def draw_arch(
             ax.plot([x, x + 0.2, x + 0.2, -0.3, -0.3], [y0 + h / 2, y0 + h / 2, mid, mid,
                     y0 - row_height + h / 2], color="0.3", lw=0.9)
     ax.set_xlim(-0.45, max(right, row_units) + 0.3)
-    ax.set_ylim(-(len(rows) - 1) * row_height - 0.85, 1.35)
+    ax.set_ylim(-(n_rows - 1) * row_height - 0.85, 1.35)
     title = f"{spec.name}: {spec.depth} weighted layers" + (
         " (red arcs: identity shortcuts)" if spec.residual else " (no shortcuts)")
     ax.set_title(title, fontsize=FONT_PT + 1)
