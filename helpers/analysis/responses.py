@@ -113,7 +113,8 @@ def plot_responses(
     ax_sorted.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the book's style uses constrained layout
+        fig.tight_layout()
     if provenance:
         fig.text(0.01, 0.005, provenance, fontsize=7, color="0.45", ha="left", va="bottom")
         fig.subplots_adjust(bottom=0.22)
