@@ -13,7 +13,7 @@
     return !!img.closest(CONTENT);
   }
 
-  function openZoom(img) {
+  function openZoom(img, fullSrc) {
     var overlay = document.createElement("div");
     overlay.className = "book-zoom";
     overlay.setAttribute("role", "dialog");
@@ -24,10 +24,11 @@
     close.className = "book-zoom-close";
     close.textContent = "Close";
     var big = document.createElement("img");
-    big.src = img.currentSrc || img.src;
+    big.src = fullSrc || img.currentSrc || img.src;
     big.alt = img.alt || "";
     // natural pixel size: a 2x PNG appears twice as large as in the page; pan to explore
     big.style.width = (img.naturalWidth || img.width * 2) + "px";
+    big.addEventListener("load", function () { big.style.width = big.naturalWidth + "px"; });
     overlay.appendChild(close);
     overlay.appendChild(big);
     function dismiss() {
@@ -69,14 +70,21 @@
 
   document.addEventListener("click", function (e) {
     var img = e.target.closest && e.target.closest("img.book-zoomable");
-    if (img && !e.defaultPrevented && !img.closest("a")) openZoom(img);
+    if (!img || e.defaultPrevented) return;
+    var link = img.closest("a");
+    // Sphinx links a scaled figure to its image file: show that file in the overlay instead of
+    // leaving the page. Images inside any other link keep the link's behaviour.
+    if (link && !link.classList.contains("image-reference")) return;
+    e.preventDefault();
+    openZoom(img, link ? link.href : null);
   });
   document.addEventListener("keydown", function (e) {
     var img = document.activeElement;
     if ((e.key === "Enter" || e.key === " ") && img && img.classList &&
         img.classList.contains("book-zoomable")) {
       e.preventDefault();
-      openZoom(img);
+      var link = img.closest("a");
+      openZoom(img, link && link.classList.contains("image-reference") ? link.href : null);
     }
   });
 
