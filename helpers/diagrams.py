@@ -233,7 +233,7 @@ def draw_arch(
         x = 0.0
         if r > 0:  # continue from the previous row: elbow down the left margin
             arrow(-0.3, y0 + h / 2, 0.0, y0 + h / 2)
-        for i, (kind, w, text, color, height, stage) in enumerate(row):
+        for i, (_kind, w, text, color, height, stage) in enumerate(row):
             box(x, y0, w, text, color, height)
             if stage is not None:
                 _draw_blocks(ax, stage, x, y0, w, height, max_ticks)
