@@ -3,6 +3,10 @@
 //    shrunk to the screen width; the stored PNGs are 2x). Escape, a tap or the close button
 //    closes it. Works for images in widgets too (they render late: a MutationObserver watches).
 // 2. Give every widget slider handle an accessible name: the widget's visible label.
+// 3. Folded code cells ("Show code cell source"): their summary's accessible name is its visible
+//    text (myst-nb labels it "Toggle hidden content", which screen-reader users cannot match).
+// 4. The references page: Sphinx marks the bibliography as a list of doc-biblioentry items;
+//    assistive technology (and axe-core) expect list items in a list.
 (function () {
   "use strict";
   var CONTENT = "main .bd-article, article.bd-article, main";
@@ -63,9 +67,19 @@
       });
   }
 
+  function nameSummaries(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("details > summary[aria-label]")
+      .forEach(function (summary) {
+        if (summary.textContent.trim()) summary.removeAttribute("aria-label");
+      });
+  }
+
   function scan(root) {
     (root.querySelectorAll ? root : document).querySelectorAll("img").forEach(prepare);
     nameSliders(root);
+    nameSummaries(root);
+    document.querySelectorAll('.citation-list[role=list] > [role="doc-biblioentry"]')
+      .forEach(function (entry) { entry.setAttribute("role", "listitem"); });
   }
 
   document.addEventListener("click", function (e) {
