@@ -154,56 +154,119 @@ def arch_from_model(model, input_size: tuple[int, ...] = (1, 3, 32, 32), name: s
 _COLORS = {"basic": "#cfe2f3", "bottleneck": "#d9ead3", "plain": "#eeeeee", "preact": "#fce5cd"}
 
 
-def draw_arch(spec: ArchSpec, *, ax: plt.Axes | None = None, caption: str | None = None, max_ticks: int = 40) -> plt.Figure:
-    """Draw ``spec`` left to right: input, stem, stages (width ~ sqrt(blocks)), pooling and fc.
+FONT_PT = 9  # labels: 9 pt at the book's 100 dpi is 12.5 CSS px (helpers.figstyle)
+ROW_UNITS = 12.6  # drawing units per row; a longer network wraps onto the next row
+
+
+def _elements(spec: ArchSpec) -> list[tuple[str, float, str, str, float, StageSpec | None]]:
+    """(kind, width, label, colour, height, stage) for input, stem, every stage and the head."""
+    max_channels = max(s.channels for s in spec.stages)
+    items = [
+        ("input", 1.0, f"input\n{spec.input_size}x{spec.input_size}", "white", 0.6, None),
+        ("stem", 1.6, f"{spec.stem}\n{spec.stem_size}x{spec.stem_size}", "#fff2cc", 0.8, None),
+    ]
+    for stage in spec.stages:
+        width = max(2.0, 1.0 + 0.5 * stage.blocks**0.5)
+        height = 0.55 + 0.45 * (stage.channels / max_channels) ** 0.5
+        label = (f"{stage.name}\n{stage.blocks} x {stage.block}\n"
+                 f"{stage.channels} ch, {stage.size}x{stage.size}")
+        items.append(("stage", width, label, _COLORS.get(stage.block, "#eeeeee"), height, stage))
+    items.append(("head", 1.5, spec.head.replace(", ", "\n"), "#f4cccc", 0.8, None))
+    return items
+
+
+def _rows(items: list, gap: float, row_units: float) -> list[list]:
+    rows: list[list] = [[]]
+    used = 0.0
+    for item in items:
+        if rows[-1] and used + item[1] > row_units:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(item)
+        used += item[1] + gap
+    return rows
+
+
+def draw_arch(
+    spec: ArchSpec,
+    *,
+    ax: plt.Axes | None = None,
+    caption: str | None = None,
+    max_ticks: int = 40,
+    row_units: float = ROW_UNITS,
+    min_rows: int = 1,
+) -> plt.Figure:
+    """Draw ``spec``: input, stem, stages (width ~ sqrt(blocks)), pooling and fc.
 
     Each block is a tick inside its stage box; residual blocks get a small skip arc (drawn for up to
-    ``max_ticks`` blocks per stage, then summarised) so plain and residual nets differ at a glance.
+    ``max_ticks`` blocks per stage) so plain and residual nets differ at a glance. The drawing
+    wraps onto a new row when it would be wider than ``row_units``, so that its labels (9 pt)
+    stay legible at the page's content width for deep networks such as ResNet-110 too.
+    ``min_rows`` reserves room for that many rows, so that the diagrams of a slider keep one
+    geometry whatever the depth.
     """
+    gap = 0.4
+    rows = _rows(_elements(spec), gap, row_units)
+    n_rows = max(len(rows), min_rows)
+    row_height = 2.6
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8.5, 2.3))
+        fig, ax = plt.subplots(figsize=(7.2, 0.55 + 1.6 * n_rows))
     else:
         fig = ax.figure
     ax.set_axis_off()
-    x = 0.0
-    y0, h = 0.0, 1.0
+    h = 1.0
 
-    def box(x: float, w: float, text: str, color: str, height: float = h) -> None:
-        ax.add_patch(FancyBboxPatch((x, y0 + (h - height) / 2), w, height, boxstyle="round,pad=0.02,rounding_size=0.08",
+    def box(x: float, y0: float, w: float, text: str, color: str, height: float) -> None:
+        ax.add_patch(FancyBboxPatch((x, y0 + (h - height) / 2), w, height,
+                                    boxstyle="round,pad=0.02,rounding_size=0.08",
                                     fc=color, ec="0.3", lw=0.8))
-        ax.text(x + w / 2, y0 - 0.12, text, ha="center", va="top", fontsize=7)
+        ax.text(x + w / 2, y0 - 0.12, text, ha="center", va="top", fontsize=FONT_PT,
+                linespacing=1.15)
 
-    def arrow(x1: float, x2: float) -> None:
-        ax.add_patch(FancyArrowPatch((x1, y0 + h / 2), (x2, y0 + h / 2), arrowstyle="-|>", mutation_scale=8, lw=0.8, color="0.3"))
+    def arrow(x1: float, y1: float, x2: float, y2: float) -> None:
+        ax.add_patch(FancyArrowPatch((x1, y1), (x2, y2), arrowstyle="-|>", mutation_scale=9,
+                                     lw=0.9, color="0.3"))
 
-    box(x, 0.4, f"input\n{spec.input_size}x{spec.input_size}", "white", 0.6)
-    arrow(x + 0.4, x + 0.75)
-    x += 0.75
-    box(x, 0.6, f"{spec.stem}\n{spec.stem_size}x{spec.stem_size}", "#fff2cc", 0.8)
-    arrow(x + 0.6, x + 0.85)
-    x += 0.85
-    max_channels = max(s.channels for s in spec.stages)
-    for stage in spec.stages:
-        w = 0.5 + 0.45 * stage.blocks**0.5
-        height = 0.55 + 0.45 * (stage.channels / max_channels) ** 0.5
-        box(x, w, f"{stage.name}\n{stage.blocks} x {stage.block}\n{stage.channels} ch, {stage.size}x{stage.size}",
-            _COLORS.get(stage.block, "#eeeeee"), height)
-        ticks = min(stage.blocks, max_ticks)
-        for t in range(ticks):
-            bx = x + w * (t + 0.5) / ticks
-            ax.plot([bx, bx], [y0 + 0.5 - height / 3, y0 + 0.5 + height / 3], color="0.35", lw=0.8 if ticks < 20 else 0.4)
-            if stage.block != "plain":
-                step = w / ticks
-                ax.add_patch(FancyArrowPatch((bx - 0.45 * step, y0 + 0.5 + height / 2), (bx + 0.45 * step, y0 + 0.5 + height / 2),
-                                             connectionstyle="arc3,rad=-0.6", arrowstyle="-", lw=0.6, color="#c0392b"))
-        arrow(x + w, x + w + 0.2)
-        x += w + 0.2
-    box(x, 0.6, spec.head.replace(", ", "\n"), "#f4cccc", 0.8)
-    x += 0.6
-    ax.set_xlim(-0.05, x + 0.05)
-    ax.set_ylim(-0.75, 1.35)
-    title = f"{spec.name}: {spec.depth} weighted layers" + (" (red arcs: identity shortcuts)" if spec.residual else " (no shortcuts)")
-    ax.set_title(title, fontsize=9)
+    right = 0.0
+    for r, row in enumerate(rows):
+        y0 = -r * row_height
+        x = 0.0
+        if r > 0:  # continue from the previous row: elbow down the left margin
+            arrow(-0.3, y0 + h / 2, 0.0, y0 + h / 2)
+        for i, (_kind, w, text, color, height, stage) in enumerate(row):
+            box(x, y0, w, text, color, height)
+            if stage is not None:
+                _draw_blocks(ax, stage, x, y0, w, height, max_ticks)
+            x += w
+            right = max(right, x)
+            if i + 1 < len(row):
+                arrow(x, y0 + h / 2, x + gap, y0 + h / 2)
+                x += gap
+        if r + 1 < len(rows):  # leave this row to the right and come back on the left
+            mid = y0 - 1.35  # below this row's labels, above the next row's boxes
+            ax.plot([x, x + 0.2, x + 0.2, -0.3, -0.3], [y0 + h / 2, y0 + h / 2, mid, mid,
+                    y0 - row_height + h / 2], color="0.3", lw=0.9)
+    ax.set_xlim(-0.45, max(right, row_units) + 0.3)
+    ax.set_ylim(-(n_rows - 1) * row_height - 0.85, 1.35)
+    title = f"{spec.name}: {spec.depth} weighted layers" + (
+        " (red arcs: identity shortcuts)" if spec.residual else " (no shortcuts)")
+    ax.set_title(title, fontsize=FONT_PT + 1)
     if caption:
-        fig.text(0.01, 0.01, caption, fontsize=7, color="0.45", ha="left", va="bottom")
+        fig.text(0.01, 0.01, caption, fontsize=FONT_PT, color="0.3", ha="left", va="bottom")
     return fig
+
+
+def _draw_blocks(ax: plt.Axes, stage: StageSpec, x: float, y0: float, w: float, height: float,
+                 max_ticks: int) -> None:
+    """One tick per block inside a stage box, with a red skip arc over each residual block."""
+    ticks = min(stage.blocks, max_ticks)
+    for t in range(ticks):
+        bx = x + w * (t + 0.5) / ticks
+        ax.plot([bx, bx], [y0 + 0.5 - height / 3, y0 + 0.5 + height / 3], color="0.35",
+                lw=0.8 if ticks < 20 else 0.5)
+        if stage.block != "plain":
+            step = w / ticks
+            ax.add_patch(FancyArrowPatch((bx - 0.45 * step, y0 + 0.5 + height / 2),
+                                         (bx + 0.45 * step, y0 + 0.5 + height / 2),
+                                         connectionstyle="arc3,rad=-0.6", arrowstyle="-",
+                                         lw=0.7, color="#c0392b"))

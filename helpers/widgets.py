@@ -14,6 +14,8 @@ Typical use::
 """
 from __future__ import annotations
 
+import base64
+import html
 import io
 import itertools
 from collections.abc import Callable, Mapping, Sequence
@@ -21,9 +23,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["precomputed_slider", "precomputed_grid", "to_widget", "figure_to_png"]
+__all__ = ["precomputed_slider", "precomputed_grid", "to_widget", "figure_to_png", "png_html"]
 
 DEFAULT_DPI = 80  # every variant is stored in the page: keep PNGs small
+RETINA_DPI = 200  # figures in a slider: 2x the book's 100 dpi (helpers.figstyle), sharp on phones
+LABEL_WIDTH = "7em"  # one label width for every control of a widget, so their tracks line up
 
 
 def figure_to_png(fig: Any, *, dpi: int = DEFAULT_DPI, colors: int | None = 256) -> bytes:
@@ -48,11 +52,33 @@ def figure_to_png(fig: Any, *, dpi: int = DEFAULT_DPI, colors: int | None = 256)
     return out.getvalue()
 
 
-def to_widget(result: Any) -> widgets.Widget:
+def _png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def png_html(png: bytes, alt: str, *, scale: int = 2) -> str:
+    """An ``<img>`` tag for ``png`` with ``alt`` text, shown at 1/``scale`` of its pixel size.
+
+    A PNG rendered at 2x the figure's dpi is shown at the figure's natural CSS size and stays
+    sharp on high-density screens (and when a reader opens the full-resolution image).
+    """
+    if not alt.strip():
+        raise ValueError("every widget image needs alt text that describes it")
+    width, _ = _png_size(png)
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img class="book-widget-image" src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(alt, quote=True)}" width="{width // scale}" '
+            f'style="max-width: 100%; height: auto">')
+
+
+def to_widget(result: Any, alt: str = "") -> widgets.Widget:
     """Turn what a ``render`` function returned into a widget.
 
-    Accepts a matplotlib Figure (-> PNG ``Image``), PNG bytes (-> ``Image``), an HTML string
-    (-> ``HTML``) or an existing widget (returned as is).
+    Accepts a matplotlib Figure (-> an ``HTML`` widget holding a 2x PNG ``<img>`` with ``alt``
+    text), PNG bytes (-> ``Image``), an HTML string (-> ``HTML``) or an existing widget
+    (returned as is). A figure without ``alt`` text is refused: a screen reader would announce
+    nothing but "image".
     """
     if isinstance(result, widgets.Widget):
         return result
@@ -61,11 +87,27 @@ def to_widget(result: Any) -> widgets.Widget:
     if isinstance(result, str):
         return widgets.HTML(value=result)
     if hasattr(result, "savefig"):  # matplotlib Figure, without importing matplotlib here
-        return widgets.Image(value=figure_to_png(result), format="png")
+        if not alt.strip():
+            plt_close(result)
+            raise ValueError("a figure in a widget needs alt text: pass alt=... describing it")
+        return widgets.HTML(value=png_html(figure_to_png(result, dpi=RETINA_DPI), alt))
     raise TypeError(
         "render(v) must return a matplotlib Figure, PNG bytes, an HTML string or a widget; "
         f"got {type(result).__name__}"
     )
+
+
+def plt_close(fig: Any) -> None:
+    """Close a matplotlib figure (without importing pyplot at module import time)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def _alt_text(alt: Callable[..., str] | str | None, default: str, *args: Any, **kwargs: Any) -> str:
+    if alt is None:
+        return default
+    return alt if isinstance(alt, str) else alt(*args, **kwargs)
 
 
 def _index_of(values: Sequence[Any], value: Any, what: str) -> int:
@@ -77,17 +119,40 @@ def _index_of(values: Sequence[Any], value: Any, what: str) -> int:
         raise ValueError(f"{what}={value!r} is not one of the values {list(values)!r}") from None
 
 
-def _selector(values: Sequence[Any], description: str, index: int) -> widgets.SelectionSlider:
-    """A slider over ``values`` whose readout shows the value itself (not the index)."""
+def _is_numeric(values: Sequence[Any]) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _selector(
+    values: Sequence[Any], description: str, index: int
+) -> widgets.SelectionSlider | widgets.ToggleButtons:
+    """A control over ``values`` that shows the value itself (not the index).
+
+    Numbers (an ordered scale, e.g. depth) get a slider; anything else (categories such as
+    "on"/"off" or a block type) gets labelled toggle buttons, because a slider suggests an
+    order and an in-between that categories do not have. Both expose ``index``, which is what
+    the Stacks are linked to. The description is the control's visible label; the page's
+    script (scripts/assets/book_figures.js) also gives it to the slider handle as its
+    accessible name.
+    """
     labels = [str(v) for v in values]
     if len(set(labels)) != len(labels):
         raise ValueError(f"slider values must have distinct str() labels; got {labels!r}")
+    style = {"description_width": LABEL_WIDTH}
+    if not _is_numeric(values):
+        return widgets.ToggleButtons(
+            options=labels,
+            index=index,
+            description=description,
+            tooltips=[f"{description}: {label}" for label in labels],
+            style={**style, "button_width": "auto"},
+        )
     return widgets.SelectionSlider(
         options=labels,
         index=index,
         description=description,
         continuous_update=True,
-        style={"description_width": "initial"},
+        style=style,
         layout=widgets.Layout(width="min(100%, 480px)"),
     )
 
@@ -99,6 +164,7 @@ def precomputed_slider(
     description: str = "depth",
     value: Any = None,
     live: Callable[[Any], Any] | None = None,
+    alt: Callable[[Any], str] | str | None = None,
 ) -> widgets.VBox:
     """A slider that switches between ``render(v)`` for every ``v`` in ``values``.
 
@@ -107,7 +173,8 @@ def precomputed_slider(
     initially shown variant (default: the first). ``live``, if given, is called as ``live(v)``
     when the reader moves the slider in a running kernel (Jupyter, Colab) and its result
     replaces the shown variant; on the static site it is never called, so the precomputed
-    variants must stand on their own.
+    variants must stand on their own. ``alt`` (a string or ``alt(v)``) describes each rendered
+    figure for readers who cannot see it; it is required when ``render`` returns figures.
 
     The returned ``VBox`` exposes ``.slider`` and ``.stack`` for tests and further linking.
     """
@@ -116,23 +183,28 @@ def precomputed_slider(
         raise ValueError("precomputed_slider needs at least one value")
     index = _index_of(values, value, "value")
     slider = _selector(values, description, index)
-    stack = widgets.Stack([to_widget(render(v)) for v in values], selected_index=index)
+    def alt_of(v: Any) -> str:
+        return _alt_text(alt, "", v)
+
+    stack = widgets.Stack([to_widget(render(v), alt_of(v)) for v in values],
+                          selected_index=index)
     link = widgets.jslink((slider, "index"), (stack, "selected_index"))
     if live is not None:
-        _attach_live(slider, stack, values, live)
+        _attach_live(slider, stack, values, live, alt_of)
     box = widgets.VBox([slider, stack])
     box.slider, box.stack, box.links = slider, stack, [link]
     return box
 
 
 def _attach_live(slider: widgets.SelectionSlider, stack: widgets.Stack,
-                 values: list[Any], live: Callable[[Any], Any]) -> None:
+                 values: list[Any], live: Callable[[Any], Any],
+                 alt_of: Callable[[Any], str]) -> None:
     """Recompute the selected variant with ``live`` when the slider moves in a kernel."""
 
     def on_change(change: dict) -> None:
         i = change["new"]
         children = list(stack.children)
-        children[i] = to_widget(live(values[i]))
+        children[i] = to_widget(live(values[i]), alt_of(values[i]))
         stack.children = children
         stack.selected_index = i
 
@@ -144,14 +216,16 @@ def precomputed_grid(
     render: Callable[..., Any],
     *,
     value: Mapping[str, Any] | None = None,
+    alt: Callable[..., str] | str | None = None,
 ) -> widgets.VBox:
-    """Like :func:`precomputed_slider`, with one slider per axis (cartesian product).
+    """Like :func:`precomputed_slider`, with one control per axis (cartesian product).
 
     ``render(**combo)`` is called for every combination, with keyword arguments named after the
     axes. Outputs sit in nested Stacks: the outer Stack is indexed by the first axis, each of its
     children is a Stack indexed by the second axis, and so on. Each slider is ``jslink``-ed to
     every Stack at its level, so all combinations switch in the browser without custom
-    JavaScript. Mind the page weight: the number of variants is the product of the axis lengths.
+    JavaScript. Numeric axes get sliders, categorical ones toggle buttons; ``alt(**combo)``
+    describes each rendered figure. Mind the page weight: the number of variants is the product of the axis lengths.
 
     The returned ``VBox`` exposes ``.sliders`` (dict by axis name) and ``.stack`` (outer Stack).
     """
@@ -176,7 +250,7 @@ def precomputed_grid(
         for v in grid[name]:
             combo = {**chosen, name: v}
             if level + 1 == len(names):
-                children.append(to_widget(render(**combo)))
+                children.append(to_widget(render(**combo), _alt_text(alt, "", **combo)))
             else:
                 children.append(build(level + 1, combo))
         stack = widgets.Stack(children, selected_index=start[name])

@@ -45,7 +45,8 @@ def main() -> None:
     for font in sorted(HTML_MANAGER.iterdir()):
         if font.suffix in HTML_MANAGER_SUFFIXES:
             _copy(font, VENDOR / "html-manager" / font.name)
-    for asset in ("widgets_config.js", "mathjax_v2_shim.js"):
+    assets = ("widgets_config.js", "mathjax_v2_shim.js", "book_figures.js", "book.css")
+    for asset in assets:
         _copy(ROOT / "scripts" / "assets" / asset, VENDOR / asset)
     size = sum(p.stat().st_size for p in VENDOR.rglob("*") if p.is_file())
     print(f"vendor_assets: wrote {VENDOR.relative_to(ROOT)}/ ({size / 1e6:.1f} MB)")

@@ -1,14 +1,17 @@
 """Open every page of the built site in a real browser (Debian chromium via Playwright).
 
 Checks, per page: no request leaves the site's own host, MathJax rendered the page's math, no
-console errors beyond ALLOWED_CONSOLE_ERRORS; on pages with widgets, moving a slider changes what
-is shown. Screenshots go to _build/screenshots/; UPDATE_SCREENSHOT=1 also refreshes docs/screenshot.png.
+console errors beyond ALLOWED_CONSOLE_ERRORS, and an axe-core accessibility audit (injected into
+the page) finds no critical or serious violation beyond ALLOWED_AXE; on pages with widgets,
+moving a slider changes what is shown. Screenshots go to _build/screenshots/, the audit's counts
+to _build/screenshots/axe.json; UPDATE_SCREENSHOT=1 also refreshes docs/screenshot.png.
 """
 from __future__ import annotations
 
 import functools
 import http.server
 import io
+import json
 import os
 import re
 import threading
@@ -27,12 +30,24 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 LOCAL_HOSTS = {"127.0.0.1"}
 # Console messages of type "error" that are expected and harmless. Each entry: (regex, why).
 ALLOWED_CONSOLE_ERRORS: list[tuple[str, str]] = [
-    # Chromium asks for /favicon.ico when a page declares none; our server answers 404.
-    (r"favicon\.ico", "the book sets no favicon; the browser's automatic request 404s"),
     # @jupyter-widgets/html-manager 1.x: when a Stack's selected_index changes while a child view is
     # still being attached, Lumino dispatches a message to a view that is already gone. Seen once in
     # a CI run after three quick key presses; the slider still switched the image (asserted below).
     (r"reading 'processLuminoMessage'", "html-manager race while a Stack child view re-attaches"),
+]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_BLOCKING = ("critical", "serious")
+# Critical or serious axe violations that stay, each (rule id, regex on the element's CSS
+# selector, why). Only the theme's own furniture may appear here, never the book's content.
+ALLOWED_AXE: list[tuple[str, str, str]] = [
+    ("label-content-name-mismatch", r"\.search-button-field",
+     "pydata-sphinx-theme's search button is labelled 'Search' but also shows the shortcut "
+     "'Ctrl + K' as text; the theme's template, not the book's content"),
+    ("label-content-name-mismatch", r"\.theme-switch-button",
+     "pydata-sphinx-theme's light/dark switch: its aria-label names the action while its "
+     "visible text names the current mode; the theme's template"),
+    ("label-content-name-mismatch", r"^\.nav-link$",
+     "a navigation link that the theme's JavaScript adds outside the article"),
 ]
 SCREENSHOTS = BUILD / "screenshots"
 README_SCREENSHOT = ROOT / "docs" / "screenshot.png"
@@ -126,6 +141,45 @@ RAW_MATH_JS = """() => {
 }"""
 
 
+AXE_RUN_JS = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map(n => n.target.join(" ")),
+  }));
+}"""
+AXE_COUNTS: dict[str, dict[str, int]] = {}
+
+
+def axe_audit(page) -> list[dict]:
+    """Run axe-core in ``page``; every violation as {id, impact, help, targets}."""
+    if not AXE_JS.is_file():
+        pytest.fail("axe-core is missing: run `npm ci` (package.json devDependencies)",
+                    pytrace=False)
+    page.add_script_tag(path=str(AXE_JS))
+    return page.evaluate(AXE_RUN_JS)
+
+
+def _axe_allowed(rule: str, target: str) -> bool:
+    return any(rule == r and re.search(t, target) for r, t, _ in ALLOWED_AXE)
+
+
+def blocking_axe_violations(violations: list[dict]) -> list[str]:
+    """'rule (impact): selector' for every critical/serious node that ALLOWED_AXE does not cover."""
+    return [f"{v['id']} ({v['impact']}): {target} -- {v['help']}"
+            for v in violations if v["impact"] in AXE_BLOCKING
+            for target in v["targets"] if not _axe_allowed(v["id"], target)]
+
+
+def _record_axe(page_path: str, violations: list[dict]) -> None:
+    counts: dict[str, int] = {}
+    for v in violations:
+        counts[f"{v['impact']}:{v['id']}"] = len(v["targets"])
+    AXE_COUNTS[page_path] = counts
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "axe.json").write_text(json.dumps(AXE_COUNTS, indent=1, sort_keys=True))
+
+
 @pytest.mark.parametrize("page_path", _pages())
 def test_page_is_self_contained_and_renders(server, browser, page_path: str) -> None:
     base, site = server
@@ -150,6 +204,10 @@ def test_page_is_self_contained_and_renders(server, browser, page_path: str) -> 
             assert raw not in text, f"{page_path}: unrendered math delimiter {raw!r} left in the page"
         bad = [e for e in visit.errors if not _allowed(e)]
         assert not bad, f"{page_path}: console errors: {bad}"
+        violations = axe_audit(page)
+        _record_axe(page_path, violations)
+        blocking = blocking_axe_violations(violations)
+        assert not blocking, f"{page_path}: accessibility (axe-core) violations: {blocking}"
     finally:
         visit.close()
 

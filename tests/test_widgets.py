@@ -4,11 +4,21 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+import base64
+import re
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pytest
 
-from helpers.widgets import figure_to_png, precomputed_grid, precomputed_slider, to_widget, variant_count
+from helpers.widgets import (
+    figure_to_png,
+    png_html,
+    precomputed_grid,
+    precomputed_slider,
+    to_widget,
+    variant_count,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -47,14 +57,44 @@ def test_slider_initial_value_and_errors():
         precomputed_slider([], str)
 
 
-def test_figures_become_small_pngs_and_are_closed():
+def _png_of(img_html: str) -> bytes:
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', img_html).group(1)
+    return base64.b64decode(data)
+
+
+def test_figures_become_small_retina_pngs_with_alt_text_and_are_closed():
     before = len(plt.get_fignums())
-    box = precomputed_slider([1, 2], line_figure)
+    box = precomputed_slider([1, 2], line_figure, alt=lambda v: f"A line rising to {v}")
     assert len(plt.get_fignums()) == before, "render figures must be closed"
     images = box.stack.children
-    assert all(isinstance(i, widgets.Image) and bytes(i.value).startswith(PNG_MAGIC) for i in images)
-    assert bytes(images[0].value) != bytes(images[1].value)
-    assert all(len(i.value) < 20_000 for i in images), "variants are stored in the page: keep them small"
+    assert all(isinstance(i, widgets.HTML) for i in images)
+    pngs = [_png_of(i.value) for i in images]
+    assert all(p.startswith(PNG_MAGIC) for p in pngs) and pngs[0] != pngs[1]
+    assert all(len(p) < 30_000 for p in pngs), "variants are stored in the page: keep them small"
+    assert 'alt="A line rising to 2"' in images[1].value
+    # stored at 2x: the <img> is shown at half the PNG's pixel width (a 3 in figure at 100 dpi)
+    shown = int(re.search(r'width="(\d+)"', images[0].value).group(1))
+    assert shown == int.from_bytes(pngs[0][16:20], "big") // 2 and 250 < shown < 320
+
+
+def test_a_figure_without_alt_text_is_refused():
+    before = len(plt.get_fignums())
+    with pytest.raises(ValueError, match="alt text"):
+        precomputed_slider([1], line_figure)
+    assert len(plt.get_fignums()) == before
+    with pytest.raises(ValueError, match="alt text"):
+        png_html(figure_to_png(line_figure(1)), "  ")
+
+
+def test_categorical_axes_get_labelled_toggle_buttons_numeric_ones_sliders():
+    box = precomputed_grid({"depth": [5, 10], "batch norm": ["off", "on"]},
+                           lambda **kw: str(kw), value={"batch norm": "on"})
+    bn, depth = box.sliders["batch norm"], box.sliders["depth"]
+    assert isinstance(bn, widgets.ToggleButtons) and bn.options == ("off", "on")
+    assert bn.description == "batch norm" and bn.index == 1
+    assert isinstance(depth, widgets.SelectionSlider)
+    widths = {c.style.description_width for c in box.sliders.values()}
+    assert len(widths) == 1 and widths != {"initial"}, "labels share one width so tracks align"
 
 
 def test_figure_to_png_quantised_is_smaller_than_rgba():
@@ -105,7 +145,7 @@ def test_grid_errors():
 
 
 def test_widget_state_is_serialisable_for_the_static_page():
-    box = precomputed_slider([1, 2], line_figure)
+    box = precomputed_slider([1, 2], line_figure, alt="a line")
     state = widgets.Widget.get_manager_state(drop_defaults=True)["state"]
     ids = {box.slider.model_id, box.stack.model_id, box.links[0].model_id}
     assert ids <= set(state), "slider, stack and link must all be in the saved widget state"
