@@ -1,6 +1,6 @@
 """One figure style for the whole book: figures drawn for the width they are shown at.
 
-The website's content column is about 730 CSS px wide at a 1280 px screen. A figure that is
+The website's figures are shown at most 672 CSS px wide at a 1280 px screen (measured). A figure
 ``CONTENT_WIDTH_IN`` inches wide at ``DPI`` dots per inch is shown at (almost) its natural size,
 so a font of ``p`` points is ``p * DPI / 72`` CSS px on screen: 8 pt is 11.1 px. Every text in a
 figure is therefore at least ``MIN_FONT_PT``. Figures are stored at 2x (retina) so that they stay
@@ -23,7 +23,7 @@ __all__ = [
     "css_px",
 ]
 
-CONTENT_WIDTH_IN = 7.2  # inches at DPI = the content column's CSS width
+CONTENT_WIDTH_IN = 6.7  # inches at DPI: figures are shown 672 CSS px wide at a 1280 px screen
 DPI = 100  # figure.dpi: 1 inch = 100 CSS px when shown at natural size
 MIN_FONT_PT = 8.0  # 8 pt at 100 dpi = 11.1 CSS px, the smallest text allowed in a figure
 

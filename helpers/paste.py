@@ -29,5 +29,9 @@ def glue(name: str, value: Any, *, display: bool = False) -> None:
 
 
 def show_progress() -> bool:
-    """False in the book build (``$RESNET_BOOK_QUIET`` = 1), True in a live notebook."""
-    return os.environ.get(QUIET_ENV, "").strip() not in ("1", "true", "yes")
+    """False in the book build (``$RESNET_BOOK_QUIET=1`` or ``$RESNET_BOOK_PROGRESS=0``, see
+    :func:`helpers.runtime.show_progress`), True in a live notebook."""
+    from .runtime import show_progress as progress_wanted
+
+    quiet = os.environ.get(QUIET_ENV, "").strip().lower() in ("1", "true", "yes")
+    return progress_wanted() and not quiet

@@ -1,7 +1,7 @@
 """Every figure the plotting helpers draw is readable on the website: text >= 11 CSS px.
 
 The measurement (tests/_figtext.py): font size in points * DPI / 72 * (displayed width / natural
-width), where the displayed width is the content column (7.2 in at 100 dpi = 720 CSS px) or the
+width), where the displayed width is the content column (figstyle.CONTENT_WIDTH_IN at 100 dpi) or the
 figure's natural width, whichever is smaller.
 """
 
@@ -189,11 +189,11 @@ def test_every_text_is_at_least_11_css_px():
 
 
 def test_measurement_catches_small_and_shrunk_text():
-    fig, ax = plt.subplots(figsize=(7.2, 3))
+    fig, ax = plt.subplots(figsize=(figstyle.CONTENT_WIDTH_IN, 3))
     ax.set_title("readable", fontsize=8)
     assert not [t for t in too_small(fig) if t[1] == "readable"]
     ax.set_title("tiny", fontsize=7)
     assert (9.7, "tiny") in too_small(fig)
-    wide, ax = plt.subplots(figsize=(14.4, 3))  # shown at half size in the column
+    wide, ax = plt.subplots(figsize=(2 * figstyle.CONTENT_WIDTH_IN, 3))  # half size
     ax.set_title("shrunk", fontsize=10)
     assert (6.9, "shrunk") in too_small(wide)
