@@ -1,16 +1,23 @@
 # Setup: on Colab, install this book's `helpers` at the version of this notebook (Colab's
 # torch is kept), then report the GPU, profile and precision. Elsewhere it does nothing.
-import os, sys
+import os
+import sys
+
 REPO_URL = "https://github.com/resnet-book/resnet-book"
 REF = "v0.1.0"
 if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
     try:
         import helpers
     except ImportError:
-        import importlib, subprocess
+        import importlib
+        import subprocess
+
         spec = os.environ.get("RESNET_BOOK_HELPERS", f"git+{REPO_URL}@{REF}")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                        spec, "captum"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", spec, "captum"],
+            check=True,
+        )
         importlib.invalidate_caches()
     import helpers.runtime
+
     helpers.runtime.setup()  # optional: helpers.runtime.use_drive() keeps runs on Drive

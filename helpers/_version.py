@@ -4,6 +4,7 @@ The version is written once, in helpers/__init__.py (pyproject.toml reads it fro
 intro page and the PDF print ``book_version()`` (through scripts/sphinx_ext/book_version.py);
 the Colab setup cell installs the tag ``v<__version__>`` (scripts/sync_setup_cell.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 def source_version(root: Path = SOURCE_ROOT) -> str:
     """The ``__version__`` written in ``root/helpers/__init__.py``, read without importing it."""
     path = root / "helpers" / "__init__.py"
-    match = re.search(r'^__version__ = "([^"]+)"', path.read_text(encoding="utf-8"), re.M)
+    match = re.search(
+        r'^__version__ = "([^"]+)"', path.read_text(encoding="utf-8"), re.M
+    )
     if not match:
         raise ValueError(f'no `__version__ = "..."` line in {path}')
     return match.group(1)
@@ -31,8 +34,13 @@ def git_commit(root: Path = SOURCE_ROOT) -> str | None:
     if not (root / ".git").exists():
         return None
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=10, check=True)
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     commit = out.stdout.strip()

@@ -35,21 +35,30 @@ import torch.nn.functional as F
 __all__ = ["run_bench", "main", "write_synthetic_cifar10"]
 
 
-def write_synthetic_cifar10(root: Path, n_train: int = 5000, n_test: int = 1000, seed: int = 0) -> Path:
+def write_synthetic_cifar10(
+    root: Path, n_train: int = 5000, n_test: int = 1000, seed: int = 0
+) -> Path:
     """Random-pixel CIFAR-10 in the python-pickle layout of cifar-10-python.tar.gz."""
     rng = np.random.default_rng(seed)
     d = root / "cifar-10-batches-py"
     d.mkdir(parents=True, exist_ok=True)
     per = -(-n_train // 5)
-    for name, n in [(f"data_batch_{i}", per) for i in range(1, 6)] + [("test_batch", n_test)]:
+    for name, n in [(f"data_batch_{i}", per) for i in range(1, 6)] + [
+        ("test_batch", n_test)
+    ]:
         # str keys: how Python-2 pickles of the real files read under torchvision's latin1 decoding
-        batch = {"batch_label": name, "labels": rng.integers(0, 10, n).tolist(),
-                 "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                 "filenames": [f"{i}.png" for i in range(n)]}
+        batch = {
+            "batch_label": name,
+            "labels": rng.integers(0, 10, n).tolist(),
+            "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            "filenames": [f"{i}.png" for i in range(n)],
+        }
         with open(d / name, "wb") as f:
             pickle.dump(batch, f)
     with open(d / "batches.meta", "wb") as f:
-        pickle.dump({"label_names": [f"c{i}" for i in range(10)], "num_cases_per_batch": per}, f)
+        pickle.dump(
+            {"label_names": [f"c{i}" for i in range(10)], "num_cases_per_batch": per}, f
+        )
     return root
 
 
@@ -60,12 +69,14 @@ def _torchvision_cifar(root: Path, synthetic: bool):
     from .data import DATASETS
 
     info = DATASETS["cifar10"]
-    tf = transforms.Compose([
-        transforms.RandomCrop(32, padding=4),
-        transforms.RandomHorizontalFlip(),
-        transforms.ToTensor(),
-        transforms.Normalize(info.mean, info.std),
-    ])
+    tf = transforms.Compose(
+        [
+            transforms.RandomCrop(32, padding=4),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(info.mean, info.std),
+        ]
+    )
 
     base = torchvision.datasets.CIFAR10
     if not synthetic:
@@ -80,7 +91,9 @@ def _torchvision_cifar(root: Path, synthetic: bool):
     return SyntheticCIFAR10(str(root), train=True, download=False, transform=tf)
 
 
-def _memory_probe(pipeline: str, steps: int, root: str, synthetic: bool, workers: int, amp: bool) -> dict:
+def _memory_probe(
+    pipeline: str, steps: int, root: str, synthetic: bool, workers: int, amp: bool
+) -> dict:
     """Run one pipeline in THIS (fresh) process; peak RSS above the state after setup."""
     from .data import load_dataset
     from .models import create_model
@@ -88,11 +101,17 @@ def _memory_probe(pipeline: str, steps: int, root: str, synthetic: bool, workers
     dev = torch.device("cpu")
     torch.manual_seed(0)
     model = create_model("resnet20")
-    data = (_torchvision_cifar(Path(root), synthetic) if pipeline == "textbook"
-            else load_dataset("cifar10", "train", root=root, val_size=0, download=False))
+    data = (
+        _torchvision_cifar(Path(root), synthetic)
+        if pipeline == "textbook"
+        else load_dataset("cifar10", "train", root=root, val_size=0, download=False)
+    )
     before = _rss_mib()
-    (_textbook(model, data, steps, dev, workers) if pipeline == "textbook"
-     else _engine(model, data, steps, dev, amp, False))
+    (
+        _textbook(model, data, steps, dev, workers)
+        if pipeline == "textbook"
+        else _engine(model, data, steps, dev, amp, False)
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"peak_mib": peak - before, "worker_peak_rss_mib": workers_peak}
@@ -103,11 +122,26 @@ def _rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _cpu_memory(pipeline: str, steps: int, root: Path, synthetic: bool, workers: int, amp: bool) -> dict:
+def _cpu_memory(
+    pipeline: str, steps: int, root: Path, synthetic: bool, workers: int, amp: bool
+) -> dict:
     import subprocess
 
-    cmd = [sys.executable, "-m", "helpers.bench", "--memory-probe", pipeline, "--steps", str(steps),
-           "--root", str(root), "--workers", str(workers), "--threads", str(torch.get_num_threads())]
+    cmd = [
+        sys.executable,
+        "-m",
+        "helpers.bench",
+        "--memory-probe",
+        pipeline,
+        "--steps",
+        str(steps),
+        "--root",
+        str(root),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(torch.get_num_threads()),
+    ]
     cmd += ["--synthetic"] if synthetic else []
     cmd += [] if amp else ["--no-amp"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -126,13 +160,21 @@ class _CudaPeak:
 
     def __exit__(self, *exc) -> None:
         torch.cuda.synchronize(self.device)
-        self.delta_mib = (torch.cuda.max_memory_allocated(self.device) - self.base) / 2**20
+        self.delta_mib = (
+            torch.cuda.max_memory_allocated(self.device) - self.base
+        ) / 2**20
 
 
 def _textbook(model, dataset, steps: int, device: torch.device, workers: int) -> float:
     """The usual tutorial loop; returns seconds for ``steps`` steps (iterator start included)."""
-    loader = torch.utils.data.DataLoader(dataset, batch_size=128, shuffle=True, num_workers=workers,
-                                         drop_last=True, pin_memory=device.type == "cuda")
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=128,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=True,
+        pin_memory=device.type == "cuda",
+    )
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     model.train()
     t = time.perf_counter()
@@ -152,17 +194,30 @@ def _textbook(model, dataset, steps: int, device: torch.device, workers: int) ->
     return time.perf_counter() - t
 
 
-def _engine(model, data, steps: int, device: torch.device, amp: bool, channels_last: bool) -> float:
+def _engine(
+    model, data, steps: int, device: torch.device, amp: bool, channels_last: bool
+) -> float:
     from .train import TrainConfig, fit
 
-    cfg = TrainConfig(iterations=steps, batch_size=128, lr=0.1, device=str(device), amp=amp,
-                      channels_last=channels_last, progress=False, log_every=max(1, steps), seed=0)
+    cfg = TrainConfig(
+        iterations=steps,
+        batch_size=128,
+        lr=0.1,
+        device=str(device),
+        amp=amp,
+        channels_last=channels_last,
+        progress=False,
+        log_every=max(1, steps),
+        seed=0,
+    )
     t = time.perf_counter()
     fit(model, data, cfg)
     return time.perf_counter() - t
 
 
-def _ceiling(model, data, steps: int, device: torch.device, amp: bool, channels_last: bool) -> float:
+def _ceiling(
+    model, data, steps: int, device: torch.device, amp: bool, channels_last: bool
+) -> float:
     """The pure-compute ceiling: ``train_step`` (the loop's own step, same precision and memory
     format) on one batch prepared in memory beforehand, so no data work at all is timed."""
     from .data import DeviceLoader
@@ -170,8 +225,13 @@ def _ceiling(model, data, steps: int, device: torch.device, amp: bool, channels_
     from .train.loop import make_optimizer, train_step
     from .train.precision import amp_dtype, grad_scaler
 
-    cfg = TrainConfig(iterations=steps, batch_size=128, device=str(device), amp=amp,
-                      channels_last=channels_last)
+    cfg = TrainConfig(
+        iterations=steps,
+        batch_size=128,
+        device=str(device),
+        amp=amp,
+        channels_last=channels_last,
+    )
     fmt = torch.channels_last if channels_last else torch.preserve_format
     model.to(device=device, memory_format=fmt).train()
     loader = DeviceLoader(data, 128, device=device, channels_last=channels_last)
@@ -186,9 +246,16 @@ def _ceiling(model, data, steps: int, device: torch.device, amp: bool, channels_
     return time.perf_counter() - t
 
 
-def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, workers: int | None = None,
-              amp: bool = True, channels_last: bool | None = None, data_root: str | None = None,
-              log=print) -> dict[str, Any]:
+def run_bench(
+    steps: int = 20,
+    repeats: int = 3,
+    device: str | None = None,
+    workers: int | None = None,
+    amp: bool = True,
+    channels_last: bool | None = None,
+    data_root: str | None = None,
+    log=print,
+) -> dict[str, Any]:
     """Measure images/s of both pipelines; returns a JSON-able dict (see ``main``)."""
     from .data import DatasetError, load_dataset
     from .device import resolve_device
@@ -201,11 +268,18 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
     channels_last = (dev.type == "cuda") if channels_last is None else channels_last
     tmp = None
     try:
-        root, synthetic = Path(load_dataset("cifar10", "test", root=data_root, download=False).source).parent, False
+        root, synthetic = (
+            Path(
+                load_dataset("cifar10", "test", root=data_root, download=False).source
+            ).parent,
+            False,
+        )
     except DatasetError:
         tmp = tempfile.TemporaryDirectory(prefix="resnet-book-bench-")
         root, synthetic = write_synthetic_cifar10(Path(tmp.name)), True
-        log(f"CIFAR-10 not found: wrote a SYNTHETIC CIFAR-10 (random pixels, 5,000 images) to {root}")
+        log(
+            f"CIFAR-10 not found: wrote a SYNTHETIC CIFAR-10 (random pixels, 5,000 images) to {root}"
+        )
     tv_data = _torchvision_cifar(root, synthetic)
     data = load_dataset("cifar10", "train", root=root, val_size=0, download=False)
 
@@ -223,7 +297,11 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
     for r in range(repeats):  # interleaved, so drifting machine load hits all alike
         for name in ("textbook", "engine", "ceiling"):
             model = fresh()
-            with _CudaPeak(dev) if dev.type == "cuda" else contextlib.nullcontext() as mem:
+            with (
+                _CudaPeak(dev)
+                if dev.type == "cuda"
+                else contextlib.nullcontext() as mem
+            ):
                 if name == "textbook":
                     sec = _textbook(model, tv_data, steps, dev, workers)
                 elif name == "engine":
@@ -235,26 +313,42 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
             results[name].append(steps * 128 / sec)
             log(f"repeat {r + 1}/{repeats} {name:8s} {steps * 128 / sec:8.1f} images/s")
     worker_rss = None
-    if dev.type == "cpu":  # peak RSS needs a fresh process per pipeline to mean anything
-        probes = {k: _cpu_memory(k, min(steps, 5), root, synthetic, workers, amp) for k in memory}
+    if (
+        dev.type == "cpu"
+    ):  # peak RSS needs a fresh process per pipeline to mean anything
+        probes = {
+            k: _cpu_memory(k, min(steps, 5), root, synthetic, workers, amp)
+            for k in memory
+        }
         memory = {k: v["peak_mib"] for k, v in probes.items()}
         worker_rss = probes["textbook"]["worker_peak_rss_mib"]
     med = {k: statistics.median(v) for k, v in results.items()}
     out = {
-        "device": str(dev), "steps": steps, "repeats": repeats, "batch_size": 128, "model": "resnet20",
-        "synthetic_data": synthetic, "textbook_workers": workers,
+        "device": str(dev),
+        "steps": steps,
+        "repeats": repeats,
+        "batch_size": 128,
+        "model": "resnet20",
+        "synthetic_data": synthetic,
+        "textbook_workers": workers,
         "engine_precision": precision_name(amp_dtype(dev, amp)),
         "engine_channels_last": channels_last,
-        "images_per_s": results, "median_images_per_s": med, "ratio": med["engine"] / med["textbook"],
+        "images_per_s": results,
+        "median_images_per_s": med,
+        "ratio": med["engine"] / med["textbook"],
         "fraction_of_ceiling": med["engine"] / med["ceiling"],
         "ceiling": "the loop's train_step on one batch already in memory (same model, precision, "
-                   "memory format): no data loading, augmentation, logging or checks",
+        "memory format): no data loading, augmentation, logging or checks",
         "peak_memory_mib": {k: round(v, 1) for k, v in memory.items()},
         "textbook_worker_peak_rss_mib": worker_rss,
-        "memory_kind": ("CUDA max_memory_allocated above the start" if dev.type == "cuda" else
-                        "peak RSS above the post-setup RSS, each pipeline in a fresh process "
-                        "(DataLoader worker processes reported separately)"),
-        "load_average": os.getloadavg(), "environment": environment(),
+        "memory_kind": (
+            "CUDA max_memory_allocated above the start"
+            if dev.type == "cuda"
+            else "peak RSS above the post-setup RSS, each pipeline in a fresh process "
+            "(DataLoader worker processes reported separately)"
+        ),
+        "load_average": os.getloadavg(),
+        "environment": environment(),
     }
     if tmp is not None:
         tmp.cleanup()
@@ -262,38 +356,91 @@ def run_bench(steps: int = 20, repeats: int = 3, device: str | None = None, work
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=20, help="optimizer steps per timed run (batch 128)")
-    p.add_argument("--repeats", type=int, default=3, help="interleaved runs per pipeline; the median counts")
-    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda if available)")
-    p.add_argument("--workers", type=int, default=None, help="DataLoader workers of the textbook pipeline")
-    p.add_argument("--no-amp", action="store_true", help="engine in fp32 (no bf16/fp16 autocast)")
+    p = argparse.ArgumentParser(
+        prog="python -m helpers.bench", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=20,
+        help="optimizer steps per timed run (batch 128)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="interleaved runs per pipeline; the median counts",
+    )
+    p.add_argument(
+        "--device", default=None, help="cpu | cuda (default: cuda if available)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="DataLoader workers of the textbook pipeline",
+    )
+    p.add_argument(
+        "--no-amp", action="store_true", help="engine in fp32 (no bf16/fp16 autocast)"
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--json", default=None, help="also write the results to this JSON file")
-    p.add_argument("--memory-probe", choices=["textbook", "engine"], help=argparse.SUPPRESS)
+    p.add_argument(
+        "--json", default=None, help="also write the results to this JSON file"
+    )
+    p.add_argument(
+        "--memory-probe", choices=["textbook", "engine"], help=argparse.SUPPRESS
+    )
     p.add_argument("--root", help=argparse.SUPPRESS)
     p.add_argument("--synthetic", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.memory_probe:
-        print(json.dumps(_memory_probe(args.memory_probe, args.steps, args.root, args.synthetic,
-                                       args.workers or 0, not args.no_amp)))
+        print(
+            json.dumps(
+                _memory_probe(
+                    args.memory_probe,
+                    args.steps,
+                    args.root,
+                    args.synthetic,
+                    args.workers or 0,
+                    not args.no_amp,
+                )
+            )
+        )
         return 0
-    out = run_bench(args.steps, args.repeats, args.device, args.workers, amp=not args.no_amp)
+    out = run_bench(
+        args.steps, args.repeats, args.device, args.workers, amp=not args.no_amp
+    )
     med = out["median_images_per_s"]
-    print(f"device {out['device']} · {out['environment']['cpu']} · {torch.get_num_threads()} threads · "
-          f"load average {out['load_average'][0]:.1f}")
-    print(f"textbook (torchvision + DataLoader, {out['textbook_workers']} workers, fp32): {med['textbook']:.1f} images/s")
-    print(f"engine   (helpers.train.fit, {out['engine_precision']}):  {med['engine']:.1f} images/s")
-    print(f"ceiling  (train_step on an in-memory batch):  {med['ceiling']:.1f} images/s")
-    print(f"ratio engine/textbook: {out['ratio']:.2f}x  (median of {out['repeats']} interleaved runs, {out['steps']} steps each)")
-    print(f"engine throughput as a fraction of the compute ceiling: {out['fraction_of_ceiling']:.2f}")
+    print(
+        f"device {out['device']} · {out['environment']['cpu']} · {torch.get_num_threads()} threads · "
+        f"load average {out['load_average'][0]:.1f}"
+    )
+    print(
+        f"textbook (torchvision + DataLoader, {out['textbook_workers']} workers, fp32): {med['textbook']:.1f} images/s"
+    )
+    print(
+        f"engine   (helpers.train.fit, {out['engine_precision']}):  {med['engine']:.1f} images/s"
+    )
+    print(
+        f"ceiling  (train_step on an in-memory batch):  {med['ceiling']:.1f} images/s"
+    )
+    print(
+        f"ratio engine/textbook: {out['ratio']:.2f}x  (median of {out['repeats']} interleaved runs, {out['steps']} steps each)"
+    )
+    print(
+        f"engine throughput as a fraction of the compute ceiling: {out['fraction_of_ceiling']:.2f}"
+    )
     print(f"peak memory MiB: {out['peak_memory_mib']}  ({out['memory_kind']})")
     if out["textbook_worker_peak_rss_mib"] is not None:
-        print(f"  textbook DataLoader worker peak RSS: {out['textbook_worker_peak_rss_mib']:.0f} MiB each")
+        print(
+            f"  textbook DataLoader worker peak RSS: {out['textbook_worker_peak_rss_mib']:.0f} MiB each"
+        )
     if out["synthetic_data"]:
-        print("data: SYNTHETIC CIFAR-10 (random pixels) in torchvision's format — throughput only, no accuracy")
+        print(
+            "data: SYNTHETIC CIFAR-10 (random pixels) in torchvision's format — throughput only, no accuracy"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1, default=str))
     return 0

@@ -43,7 +43,9 @@ def cache_dir() -> Path:
     return cache_root()
 
 
-def _model_kwargs(model_name: str, profile: Profile, model_kwargs: dict[str, Any]) -> dict[str, Any]:
+def _model_kwargs(
+    model_name: str, profile: Profile, model_kwargs: dict[str, Any]
+) -> dict[str, Any]:
     from .data import DATASETS
     from .models import get_entry
 
@@ -56,7 +58,9 @@ def _model_kwargs(model_name: str, profile: Profile, model_kwargs: dict[str, Any
     return kwargs
 
 
-def cache_key(model_name: str, kwargs: dict[str, Any], profile: Profile, seed: int) -> str:
+def cache_key(
+    model_name: str, kwargs: dict[str, Any], profile: Profile, seed: int
+) -> str:
     """Hash of everything that affects the trained weights and history: the model, the
     profile, the seed, the effective precision on this machine, and the engine itself (the
     source of helpers' training code and the torch/torchvision/numpy versions), so an edited
@@ -72,8 +76,13 @@ def cache_key(model_name: str, kwargs: dict[str, Any], profile: Profile, seed: i
     # the effective precision depends on the machine (bf16 autocast on AMX CPUs / CUDA)
     precision = str(amp_dtype(resolve_device(profile.device), config.get("amp", True)))
     payload = {
-        "format": CACHE_FORMAT, "precision": precision, "model": model_name, "kwargs": kwargs,
-        "config": config, "profile": profile.to_dict(), "seed": seed,
+        "format": CACHE_FORMAT,
+        "precision": precision,
+        "model": model_name,
+        "kwargs": kwargs,
+        "config": config,
+        "profile": profile.to_dict(),
+        "seed": seed,
         "engine": engine_fingerprint(),
     }
     blob = json.dumps(payload, sort_keys=True, default=str)
@@ -127,29 +136,48 @@ def train_cached(
             history.from_cache = True
             return model.to(device).eval(), history
         except Exception as e:  # any damage: never trust it, train again
-            warnings.warn(f"cache entry {entry} is corrupt ({type(e).__name__}: {e}); retraining", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"cache entry {entry} is corrupt ({type(e).__name__}: {e}); retraining",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             torch.manual_seed(seed)
             model = create_model(model_name, **kwargs)
 
     checkpoint = checkpoint_dir() / f"{entry.name}.pt"
     if retrain:
         checkpoint.unlink(missing_ok=True)
-    config = prof.train_config(seed=seed, progress=show_progress() if progress is None else progress,
-                               checkpoint_path=str(checkpoint), checkpoint_every=1)
+    config = prof.train_config(
+        seed=seed,
+        progress=show_progress() if progress is None else progress,
+        checkpoint_path=str(checkpoint),
+        checkpoint_every=1,
+    )
     train, test = prof.load("train"), prof.load("test")
     t0 = time.perf_counter()
     try:
         history = fit(model, train, config, val=test, resume=True)
-    except CheckpointError as e:  # a damaged or foreign checkpoint: start this run afresh
+    except (
+        CheckpointError
+    ) as e:  # a damaged or foreign checkpoint: start this run afresh
         warnings.warn(f"{e}; training from the start", RuntimeWarning, stacklevel=2)
         checkpoint.unlink(missing_ok=True)
         torch.manual_seed(seed)
         model = create_model(model_name, **kwargs)
         history = fit(model, train, config, val=test)
-    history.meta.update({"model": model_name, "model_kwargs": kwargs, "profile": prof.name, "seed": seed,
-                         "val_split": "test", "fit_seconds": time.perf_counter() - t0})
-    config.checkpoint_path = None  # the stored config says how it trained, not where it was saved
+    history.meta.update(
+        {
+            "model": model_name,
+            "model_kwargs": kwargs,
+            "profile": prof.name,
+            "seed": seed,
+            "val_split": "test",
+            "fit_seconds": time.perf_counter() - t0,
+        }
+    )
+    config.checkpoint_path = (
+        None  # the stored config says how it trained, not where it was saved
+    )
     _store(entry, model, history, config)
     checkpoint.unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # leave no empty folder behind
@@ -167,13 +195,21 @@ def _store(entry: Path, model: nn.Module, history: History, config) -> None:
     torch.save(normalization_of(model).state_dict(), tmp / "normalization.pt")
     history.save(tmp / "history.json")
     (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
-    (tmp / "meta.json").write_text(json.dumps({"sha256": _sha256(tmp / "model.pt"), "format": CACHE_FORMAT}))
+    (tmp / "meta.json").write_text(
+        json.dumps({"sha256": _sha256(tmp / "model.pt"), "format": CACHE_FORMAT})
+    )
     shutil.rmtree(entry, ignore_errors=True)
     os.replace(tmp, entry)
 
 
-def cifar_run(kind: str, depth: int, profile: Profile | str | None = None, *, seed: int = 0,
-              progress: bool | None = None) -> tuple[nn.Module, History]:
+def cifar_run(
+    kind: str,
+    depth: int,
+    profile: Profile | str | None = None,
+    *,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> tuple[nn.Module, History]:
     """The shared quick/gpu run of a plain or residual CIFAR net (paper Sec. 4.2) at ``depth``.
 
     ``kind`` is "plain" or "resnet". Uses the registry alias (e.g. "plain56") when there is one, so
@@ -186,11 +222,16 @@ def cifar_run(kind: str, depth: int, profile: Profile | str | None = None, *, se
     alias = f"{kind}{depth}"
     if alias in list_models():
         return train_cached(alias, prof, seed=seed, progress=progress)
-    return train_cached(f"{kind}_cifar", prof, seed=seed, progress=progress, depth=depth)
+    return train_cached(
+        f"{kind}_cifar", prof, seed=seed, progress=progress, depth=depth
+    )
 
 
-def degradation_runs(profile: Profile | str | None = None, seeds: tuple[int, ...] = (0,),
-                     progress: bool | None = None) -> dict[str, History]:
+def degradation_runs(
+    profile: Profile | str | None = None,
+    seeds: tuple[int, ...] = (0,),
+    progress: bool | None = None,
+) -> dict[str, History]:
     """Plain and residual nets at every depth of ``profile.depths`` (the paper's Fig. 6).
 
     Keys: "plain-20", "resnet-56", ... (with several seeds: "plain-20 (seed 1)")."""
@@ -200,6 +241,10 @@ def degradation_runs(profile: Profile | str | None = None, seeds: tuple[int, ...
         for kind in ("plain", "resnet"):
             for seed in seeds:
                 _, h = cifar_run(kind, depth, prof, seed=seed, progress=progress)
-                label = f"{kind}-{depth}" if len(seeds) == 1 else f"{kind}-{depth} (seed {seed})"
+                label = (
+                    f"{kind}-{depth}"
+                    if len(seeds) == 1
+                    else f"{kind}-{depth} (seed {seed})"
+                )
                 runs[label] = h
     return runs

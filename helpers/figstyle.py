@@ -23,9 +23,13 @@ __all__ = [
     "css_px",
 ]
 
-CONTENT_WIDTH_IN = 6.7  # inches at DPI: figures are shown 672 CSS px wide at a 1280 px screen
+CONTENT_WIDTH_IN = (
+    6.7  # inches at DPI: figures are shown 672 CSS px wide at a 1280 px screen
+)
 DPI = 100  # figure.dpi: 1 inch = 100 CSS px when shown at natural size
-MIN_FONT_PT = 8.0  # 8 pt at 100 dpi = 11.1 CSS px, the smallest text allowed in a figure
+MIN_FONT_PT = (
+    8.0  # 8 pt at 100 dpi = 11.1 CSS px, the smallest text allowed in a figure
+)
 
 STYLE: dict[str, object] = {
     "figure.dpi": DPI,

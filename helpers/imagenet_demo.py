@@ -34,28 +34,40 @@ SAMPLE_PHOTOS = {
 OFFLINE_ENV = "RESNET_BOOK_OFFLINE"  # set to 1 to skip any download attempt
 
 
-def sample_photos(names: tuple[str, ...] = tuple(SAMPLE_PHOTOS)) -> dict[str, np.ndarray]:
+def sample_photos(
+    names: tuple[str, ...] = tuple(SAMPLE_PHOTOS),
+) -> dict[str, np.ndarray]:
     """scikit-image sample photos as (H, W, 3) uint8 arrays, keyed by name."""
     import skimage.data
 
     unknown = [n for n in names if n not in SAMPLE_PHOTOS]
     if unknown:
-        raise ValueError(f"unknown photo(s) {unknown}; choose from {list(SAMPLE_PHOTOS)}")
+        raise ValueError(
+            f"unknown photo(s) {unknown}; choose from {list(SAMPLE_PHOTOS)}"
+        )
     return {name: getattr(skimage.data, name)() for name in names}
 
 
-def preprocess(image: np.ndarray | torch.Tensor, size: int = 224, resize: int = 256) -> torch.Tensor:
+def preprocess(
+    image: np.ndarray | torch.Tensor, size: int = 224, resize: int = 256
+) -> torch.Tensor:
     """(H, W, 3) uint8 array or (3, H, W) uint8 tensor -> normalised (1, 3, size, size) float batch.
 
     The evaluation transform of torchvision's ImageNet weights: resize the shorter side to
     ``resize`` (bilinear, antialiased), crop the central ``size`` x ``size`` square, scale to [0, 1]
     and normalise with :data:`IMAGENET_MEAN` / :data:`IMAGENET_STD`.
     """
-    x = torch.as_tensor(np.asarray(image)) if not isinstance(image, torch.Tensor) else image
+    x = (
+        torch.as_tensor(np.asarray(image))
+        if not isinstance(image, torch.Tensor)
+        else image
+    )
     if x.ndim == 3 and x.shape[-1] == 3 and x.shape[0] != 3:
         x = x.permute(2, 0, 1)  # (H, W, 3) -> (3, H, W)
     if x.ndim != 3 or x.shape[0] != 3:
-        raise ValueError(f"expected an RGB image (H, W, 3) or (3, H, W); got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"expected an RGB image (H, W, 3) or (3, H, W); got shape {tuple(x.shape)}"
+        )
     x = TF.resize(x, [resize], antialias=True)
     x = TF.center_crop(x, [size, size])
     x = x.float() / 255.0
@@ -77,18 +89,23 @@ def class_names() -> list[str]:
     return list(imagenet_classes())
 
 
-def top_k(logits: torch.Tensor, k: int = 5, classes: list[str] | None = None
-          ) -> list[list[tuple[str, float]]]:
+def top_k(
+    logits: torch.Tensor, k: int = 5, classes: list[str] | None = None
+) -> list[list[tuple[str, float]]]:
     """Per image, the ``k`` most probable classes as ``(name, probability)``, best first."""
     if logits.ndim != 2:
-        raise ValueError(f"expected logits of shape (batch, classes); got {tuple(logits.shape)}")
+        raise ValueError(
+            f"expected logits of shape (batch, classes); got {tuple(logits.shape)}"
+        )
     classes = classes if classes is not None else class_names()
     if len(classes) != logits.shape[1]:
         raise ValueError(f"{len(classes)} class names for {logits.shape[1]} logits")
     probs = logits.detach().float().softmax(dim=1)
     values, indices = probs.topk(k, dim=1)
-    return [[(classes[i], float(p)) for p, i in zip(vs.tolist(), ix.tolist())]
-            for vs, ix in zip(values, indices)]
+    return [
+        [(classes[i], float(p)) for p, i in zip(vs.tolist(), ix.tolist(), strict=False)]
+        for vs, ix in zip(values, indices, strict=False)
+    ]
 
 
 def _weights(name: str, weights: str):
@@ -101,7 +118,9 @@ def _weights(name: str, weights: str):
     try:
         return enum[weights]
     except KeyError:
-        raise ValueError(f"{name} has weights {[w.name for w in enum]}; got {weights!r}") from None
+        raise ValueError(
+            f"{name} has weights {[w.name for w in enum]}; got {weights!r}"
+        ) from None
 
 
 def cached_weights_path(name: str = "resnet50", weights: str = "IMAGENET1K_V1") -> Path:
@@ -110,8 +129,9 @@ def cached_weights_path(name: str = "resnet50", weights: str = "IMAGENET1K_V1") 
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
 
 
-def weights_available(name: str = "resnet50", weights: str = "IMAGENET1K_V1",
-                      timeout: float = 2.0) -> bool:
+def weights_available(
+    name: str = "resnet50", weights: str = "IMAGENET1K_V1", timeout: float = 2.0
+) -> bool:
     """True if the checkpoint is cached locally or its server answers within ``timeout`` seconds.
 
     Never hangs: name resolution and the TCP connection run in a daemon thread that is abandoned
@@ -138,8 +158,11 @@ def weights_available(name: str = "resnet50", weights: str = "IMAGENET1K_V1",
     return bool(ok)
 
 
-def load_pretrained(name: str = "resnet50", weights: str = "IMAGENET1K_V1",
-                    state_dict: dict | str | Path | None = None) -> nn.Module:
+def load_pretrained(
+    name: str = "resnet50",
+    weights: str = "IMAGENET1K_V1",
+    state_dict: dict | str | Path | None = None,
+) -> nn.Module:
     """Our ``helpers.models`` ResNet with torchvision's ImageNet weights, in eval mode.
 
     torchvision's ResNet-50/101/152 checkpoints are the "v1.5" variant (stride 2 on the 3x3

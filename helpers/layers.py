@@ -17,8 +17,8 @@ Conventions (as in PyTorch):
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import torch.nn as nn
 
@@ -112,7 +112,12 @@ def conv_output_size(
 
 
 def conv_parameters(
-    in_channels: int, out_channels: int, kernel: int, *, bias: bool = True, groups: int = 1
+    in_channels: int,
+    out_channels: int,
+    kernel: int,
+    *,
+    bias: bool = True,
+    groups: int = 1,
 ) -> int:
     """Learnable parameters of a ``k x k`` convolution: weights plus one bias per output channel."""
     if in_channels % groups or out_channels % groups:
@@ -124,7 +129,13 @@ def conv_parameters(
 
 
 def conv_macs(
-    in_channels: int, out_channels: int, kernel: int, out_h: int, out_w: int, *, groups: int = 1
+    in_channels: int,
+    out_channels: int,
+    kernel: int,
+    out_h: int,
+    out_w: int,
+    *,
+    groups: int = 1,
 ) -> int:
     """Multiply-accumulates of one forward pass for one image (bias adds not counted)."""
     return out_h * out_w * out_channels * (in_channels // groups) * kernel * kernel
@@ -137,7 +148,9 @@ def describe_layer(spec: LayerSpec, in_shape: tuple[int, int, int]) -> LayerRepo
     ow = conv_output_size(w, spec.kernel, spec.stride, spec.padding, spec.dilation)
     if spec.kind == "conv":
         c_out = spec.out_channels if spec.out_channels is not None else c
-        params = conv_parameters(c, c_out, spec.kernel, bias=spec.bias, groups=spec.groups)
+        params = conv_parameters(
+            c, c_out, spec.kernel, bias=spec.bias, groups=spec.groups
+        )
         macs = conv_macs(c, c_out, spec.kernel, oh, ow, groups=spec.groups)
     else:  # pooling keeps the channels and has no parameters; we count no MACs either
         c_out, params, macs = c, 0, 0
@@ -186,16 +199,31 @@ def specs_from_module(module: nn.Module) -> list[LayerSpec]:
         if isinstance(m, nn.Conv2d):
             specs.append(
                 LayerSpec(
-                    _as_int(m.kernel_size), _as_int(m.stride), _as_int(m.padding),
-                    _as_int(m.dilation), m.out_channels, "conv", m.groups, m.bias is not None,
+                    _as_int(m.kernel_size),
+                    _as_int(m.stride),
+                    _as_int(m.padding),
+                    _as_int(m.dilation),
+                    m.out_channels,
+                    "conv",
+                    m.groups,
+                    m.bias is not None,
                 )
             )
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
             kind = "maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool"
             dilation = _as_int(m.dilation) if isinstance(m, nn.MaxPool2d) else 1
-            stride = _as_int(m.stride) if m.stride is not None else _as_int(m.kernel_size)
+            stride = (
+                _as_int(m.stride) if m.stride is not None else _as_int(m.kernel_size)
+            )
             specs.append(
-                LayerSpec(_as_int(m.kernel_size), stride, _as_int(m.padding), dilation, None, kind)
+                LayerSpec(
+                    _as_int(m.kernel_size),
+                    stride,
+                    _as_int(m.padding),
+                    dilation,
+                    None,
+                    kind,
+                )
             )
     return specs
 
@@ -234,15 +262,25 @@ def layer_calculator_html(
     span = effective_kernel(kernel, dilation)
     weights = out_channels * in_channels * kernel * kernel
     rows = [
-        ("output side", f"⌊({input_size} + 2·{padding} − {dilation}·({kernel} − 1) − 1) / {stride}⌋ + 1 = <b>{oh}</b>"),
+        (
+            "output side",
+            f"⌊({input_size} + 2·{padding} − {dilation}·({kernel} − 1) − 1) / {stride}⌋ + 1 = <b>{oh}</b>",
+        ),
         ("output shape (C×H×W)", f"<b>{c}×{oh}×{ow}</b>"),
-        ("parameters", f"{out_channels}·{in_channels}·{kernel}·{kernel} + {out_channels} = <b>{rep.parameters:,}</b>"),
+        (
+            "parameters",
+            f"{out_channels}·{in_channels}·{kernel}·{kernel} + {out_channels} = <b>{rep.parameters:,}</b>",
+        ),
         ("MACs per image", f"{oh}·{ow}·{weights:,} = <b>{rep.macs:,}</b>"),
         ("kernel span d(k−1)+1", f"<b>{span}</b> pixels"),
-        ("receptive field of 1 / 2 / 3 such layers", f"<b>{rf1} / {rf2} / {rf3}</b> pixels"),
+        (
+            "receptive field of 1 / 2 / 3 such layers",
+            f"<b>{rf1} / {rf2} / {rf3}</b> pixels",
+        ),
     ]
     tr = "".join(
-        f"<tr><td style='padding:2px 10px 2px 0;color:#555'>{k}</td><td>{v}</td></tr>" for k, v in rows
+        f"<tr><td style='padding:2px 10px 2px 0;color:#555'>{k}</td><td>{v}</td></tr>"
+        for k, v in rows
     )
     return (
         f"<div style='font-family:sans-serif;font-size:14px;line-height:1.5'>{head}"

@@ -47,29 +47,55 @@ _SINGLE = "single-model (multi-scale, fully convolutional)"
 IMAGENET_TABLE2: tuple[ImageNetResult, ...] = (
     ImageNetResult("plain-18", 18, False, 27.94, None, "Table 2", _TEN_CROP),
     ImageNetResult("plain-34", 34, False, 28.54, None, "Table 2", _TEN_CROP),
-    ImageNetResult("ResNet-18", 18, True, 27.88, None, "Table 2", _TEN_CROP, shortcut="A"),
-    ImageNetResult("ResNet-34", 34, True, 25.03, None, "Table 2", _TEN_CROP, shortcut="A"),
+    ImageNetResult(
+        "ResNet-18", 18, True, 27.88, None, "Table 2", _TEN_CROP, shortcut="A"
+    ),
+    ImageNetResult(
+        "ResNet-34", 34, True, 25.03, None, "Table 2", _TEN_CROP, shortcut="A"
+    ),
 )
 
 #: Table 3: 10-crop top-1/top-5 error; shortcut options A/B/C for ResNet-34, bottleneck
 #: ResNets (option B) at 50/101/152 layers.
 IMAGENET_TABLE3: tuple[ImageNetResult, ...] = (
     ImageNetResult("plain-34", 34, False, 28.54, 10.02, "Table 3", _TEN_CROP),
-    ImageNetResult("ResNet-34 A", 34, True, 25.03, 7.76, "Table 3", _TEN_CROP, shortcut="A"),
-    ImageNetResult("ResNet-34 B", 34, True, 24.52, 7.46, "Table 3", _TEN_CROP, shortcut="B"),
-    ImageNetResult("ResNet-34 C", 34, True, 24.19, 7.40, "Table 3", _TEN_CROP, shortcut="C"),
-    ImageNetResult("ResNet-50", 50, True, 22.85, 6.71, "Table 3", _TEN_CROP, shortcut="B"),
-    ImageNetResult("ResNet-101", 101, True, 21.75, 6.05, "Table 3", _TEN_CROP, shortcut="B"),
-    ImageNetResult("ResNet-152", 152, True, 21.43, 5.71, "Table 3", _TEN_CROP, shortcut="B"),
+    ImageNetResult(
+        "ResNet-34 A", 34, True, 25.03, 7.76, "Table 3", _TEN_CROP, shortcut="A"
+    ),
+    ImageNetResult(
+        "ResNet-34 B", 34, True, 24.52, 7.46, "Table 3", _TEN_CROP, shortcut="B"
+    ),
+    ImageNetResult(
+        "ResNet-34 C", 34, True, 24.19, 7.40, "Table 3", _TEN_CROP, shortcut="C"
+    ),
+    ImageNetResult(
+        "ResNet-50", 50, True, 22.85, 6.71, "Table 3", _TEN_CROP, shortcut="B"
+    ),
+    ImageNetResult(
+        "ResNet-101", 101, True, 21.75, 6.05, "Table 3", _TEN_CROP, shortcut="B"
+    ),
+    ImageNetResult(
+        "ResNet-152", 152, True, 21.43, 5.71, "Table 3", _TEN_CROP, shortcut="B"
+    ),
 )
 
 #: Table 4: best single-model results (multi-scale fully convolutional testing).
 IMAGENET_TABLE4: tuple[ImageNetResult, ...] = (
-    ImageNetResult("ResNet-34 B", 34, True, 21.84, 5.71, "Table 4", _SINGLE, shortcut="B"),
-    ImageNetResult("ResNet-34 C", 34, True, 21.53, 5.60, "Table 4", _SINGLE, shortcut="C"),
-    ImageNetResult("ResNet-50", 50, True, 20.74, 5.25, "Table 4", _SINGLE, shortcut="B"),
-    ImageNetResult("ResNet-101", 101, True, 19.87, 4.60, "Table 4", _SINGLE, shortcut="B"),
-    ImageNetResult("ResNet-152", 152, True, 19.38, 4.49, "Table 4", _SINGLE, shortcut="B"),
+    ImageNetResult(
+        "ResNet-34 B", 34, True, 21.84, 5.71, "Table 4", _SINGLE, shortcut="B"
+    ),
+    ImageNetResult(
+        "ResNet-34 C", 34, True, 21.53, 5.60, "Table 4", _SINGLE, shortcut="C"
+    ),
+    ImageNetResult(
+        "ResNet-50", 50, True, 20.74, 5.25, "Table 4", _SINGLE, shortcut="B"
+    ),
+    ImageNetResult(
+        "ResNet-101", 101, True, 19.87, 4.60, "Table 4", _SINGLE, shortcut="B"
+    ),
+    ImageNetResult(
+        "ResNet-152", 152, True, 19.38, 4.49, "Table 4", _SINGLE, shortcut="B"
+    ),
 )
 
 #: Table 1, last row: forward cost in multiply-adds (x 10^9), as printed in the paper. The paper
@@ -126,7 +152,9 @@ CIFAR10_TABLE6: tuple[CifarResult, ...] = (
     CifarResult("ResNet-44", 44, 7.17, 0.66),
     CifarResult("ResNet-56", 56, 6.97, 0.85),
     CifarResult("ResNet-110", 110, 6.43, 1.7, note="best of 5 runs; mean 6.61 ± 0.16"),
-    CifarResult("ResNet-1202", 1202, 7.93, 19.4, note="overfits: training error < 0.1 %"),
+    CifarResult(
+        "ResNet-1202", 1202, 7.93, 19.4, note="overfits: training error < 0.1 %"
+    ),
 )
 
 #: ResNet-110 on CIFAR-10: mean and standard deviation over 5 runs (Table 6).
@@ -135,15 +163,39 @@ CIFAR10_RESNET110_MEAN_STD = (6.61, 0.16)
 #: Pre-activation units (BN -> ReLU -> conv, twice, then add), He et al. ECCV 2016.
 PREACT_RESULTS: tuple[CifarResult, ...] = (
     CifarResult("pre-act ResNet-110", 110, 6.37, source=PREACT_PAPER),
-    CifarResult("pre-act ResNet-164", 164, 5.46, note="bottleneck", source=PREACT_PAPER),
-    CifarResult("pre-act ResNet-1001", 1001, 4.92, note="bottleneck, batch 128",
-                source=PREACT_PAPER),
-    CifarResult("pre-act ResNet-1001", 1001, 4.62, note="bottleneck, batch 64",
-                source=PREACT_PAPER),
-    CifarResult("pre-act ResNet-164", 164, 24.33, dataset="CIFAR-100", note="bottleneck",
-                source=PREACT_PAPER),
-    CifarResult("pre-act ResNet-1001", 1001, 22.71, dataset="CIFAR-100", note="bottleneck",
-                source=PREACT_PAPER),
+    CifarResult(
+        "pre-act ResNet-164", 164, 5.46, note="bottleneck", source=PREACT_PAPER
+    ),
+    CifarResult(
+        "pre-act ResNet-1001",
+        1001,
+        4.92,
+        note="bottleneck, batch 128",
+        source=PREACT_PAPER,
+    ),
+    CifarResult(
+        "pre-act ResNet-1001",
+        1001,
+        4.62,
+        note="bottleneck, batch 64",
+        source=PREACT_PAPER,
+    ),
+    CifarResult(
+        "pre-act ResNet-164",
+        164,
+        24.33,
+        dataset="CIFAR-100",
+        note="bottleneck",
+        source=PREACT_PAPER,
+    ),
+    CifarResult(
+        "pre-act ResNet-1001",
+        1001,
+        22.71,
+        dataset="CIFAR-100",
+        note="bottleneck",
+        source=PREACT_PAPER,
+    ),
 )
 
 
@@ -171,76 +223,133 @@ class Architecture:
 
 ARCHITECTURES: tuple[Architecture, ...] = (
     Architecture(
-        "AlexNet", "Krizhevsky, Sutskever, Hinton", 2012, "NeurIPS 2012",
+        "AlexNet",
+        "Krizhevsky, Sutskever, Hinton",
+        2012,
+        "NeurIPS 2012",
         "8 learned layers (5 convolutional, 3 fully connected); ReLU, local response "
         "normalisation, overlapping max pooling, dropout in the first two FC layers; "
         "split across two GTX 580 GPUs",
-        "krizhevsky2012imagenet", model_name="alexnet", depth=8, params_m_paper=60.0,
-        ilsvrc="1st in classification", ilsvrc_year=2012, ilsvrc_top5_test=15.3,
+        "krizhevsky2012imagenet",
+        model_name="alexnet",
+        depth=8,
+        params_m_paper=60.0,
+        ilsvrc="1st in classification",
+        ilsvrc_year=2012,
+        ilsvrc_top5_test=15.3,
         results={"runner_up_top5_test": 26.2},
     ),
     Architecture(
-        "VGG", "Simonyan, Zisserman", 2015, "ICLR 2015 (arXiv 2014)",
+        "VGG",
+        "Simonyan, Zisserman",
+        2015,
+        "ICLR 2015 (arXiv 2014)",
         "depth from stacks of 3x3 convolutions (two 3x3 see as far as one 5x5 with fewer "
         "weights); a max pool after each of five blocks; three FC layers; data-parallel on "
         "4 GPUs; LRN found not to help",
-        "simonyan2015very", model_name="vgg16", depth=16, params_m_paper=138.0,
-        ilsvrc="2nd in classification, 1st in localisation", ilsvrc_year=2014,
-        ilsvrc_top5_test=7.3, results={"post_competition_top5_test": 6.8},
+        "simonyan2015very",
+        model_name="vgg16",
+        depth=16,
+        params_m_paper=138.0,
+        ilsvrc="2nd in classification, 1st in localisation",
+        ilsvrc_year=2014,
+        ilsvrc_top5_test=7.3,
+        results={"post_competition_top5_test": 6.8},
     ),
     Architecture(
-        "GoogLeNet (Inception v1)", "Szegedy et al.", 2015, "CVPR 2015 (arXiv 2014)",
+        "GoogLeNet (Inception v1)",
+        "Szegedy et al.",
+        2015,
+        "CVPR 2015 (arXiv 2014)",
         "Inception modules: 1x1, 1x1->3x3, 1x1->5x5 and 3x3 max-pool->1x1 branches run in "
         "parallel and are concatenated; 1x1 convolutions reduce channels first; global average "
         "pooling; two auxiliary classifiers during training",
-        "szegedy2015going", model_name="googlenet", depth=22, params_m_paper=6.8,
-        ilsvrc="1st in classification", ilsvrc_year=2014, ilsvrc_top5_test=6.67,
+        "szegedy2015going",
+        model_name="googlenet",
+        depth=22,
+        params_m_paper=6.8,
+        ilsvrc="1st in classification",
+        ilsvrc_year=2014,
+        ilsvrc_top5_test=6.67,
     ),
     Architecture(
-        "Batch normalisation", "Ioffe, Szegedy", 2015, "ICML 2015",
+        "Batch normalisation",
+        "Ioffe, Szegedy",
+        2015,
+        "ICML 2015",
         "normalise each channel with mini-batch statistics, then scale and shift with learned "
         "parameters",
         "ioffe2015batch",
     ),
     Architecture(
-        "ResNet", "He, Zhang, Ren, Sun", 2016, "CVPR 2016 (arXiv 2015)",
+        "ResNet",
+        "He, Zhang, Ren, Sun",
+        2016,
+        "CVPR 2016 (arXiv 2015)",
         "residual learning: a block fits F(x) = H(x) - x and an identity shortcut adds x back; "
         "bottleneck blocks (1x1-3x3-1x1) for depth 50+",
-        "he2016deep", model_name="resnet152", depth=152,
+        "he2016deep",
+        model_name="resnet152",
+        depth=152,
         ilsvrc="1st in classification, detection and localisation (and 1st in COCO 2015 "
-        "detection and segmentation)", ilsvrc_year=2015,
+        "detection and segmentation)",
+        ilsvrc_year=2015,
         ilsvrc_top5_test=ILSVRC2015_ENSEMBLE_TOP5_TEST,
     ),
     Architecture(
-        "Pre-activation ResNet", "He, Zhang, Ren, Sun", 2016, "ECCV 2016",
+        "Pre-activation ResNet",
+        "He, Zhang, Ren, Sun",
+        2016,
+        "ECCV 2016",
         "BN and ReLU move before each convolution so the shortcut path stays a pure identity "
         "from block to block",
-        "he2016identity", depth=1001, results={"cifar10_error_resnet1001": 4.62},
+        "he2016identity",
+        depth=1001,
+        results={"cifar10_error_resnet1001": 4.62},
     ),
     Architecture(
-        "Wide ResNet", "Zagoruyko, Komodakis", 2016, "BMVC 2016",
-        "fewer but wider residual layers", "zagoruyko2016wide", depth=28,
+        "Wide ResNet",
+        "Zagoruyko, Komodakis",
+        2016,
+        "BMVC 2016",
+        "fewer but wider residual layers",
+        "zagoruyko2016wide",
+        depth=28,
         results={"cifar10_error_wrn_28_10": 3.89},
     ),
     Architecture(
-        "ResNeXt", "Xie, Girshick, Dollár, Tu, He", 2017, "CVPR 2017",
+        "ResNeXt",
+        "Xie, Girshick, Dollár, Tu, He",
+        2017,
+        "CVPR 2017",
         "aggregated residual transformations: the bottleneck's 3x3 convolution is split into "
         "parallel groups (cardinality, e.g. 32x4d) - a grouped convolution",
         "xie2017aggregated",
     ),
     Architecture(
-        "DenseNet", "Huang, Liu, van der Maaten, Weinberger", 2017, "CVPR 2017",
+        "DenseNet",
+        "Huang, Liu, van der Maaten, Weinberger",
+        2017,
+        "CVPR 2017",
         "inside a dense block every layer receives the CONCATENATION of all earlier feature "
         "maps; BN-ReLU-Conv layers with a 1x1 bottleneck and growth rate k; transition layers "
         "(1x1 conv + 2x2 average pool) between blocks",
-        "huang2017densely", model_name="densenet121", depth=121, params_m_paper=8.0,
+        "huang2017densely",
+        model_name="densenet121",
+        depth=121,
+        params_m_paper=8.0,
         results={"cifar10_error_densenet_bc_k24_l250": 3.62},
     ),
     Architecture(
-        "SE-ResNet", "Hu, Shen, Sun", 2018, "CVPR 2018",
+        "SE-ResNet",
+        "Hu, Shen, Sun",
+        2018,
+        "CVPR 2018",
         "squeeze-and-excitation: global pool -> FC -> ReLU -> FC -> sigmoid gives one weight per "
         "channel that rescales the residual branch's channels",
-        "hu2018squeeze", ilsvrc="1st in classification", ilsvrc_year=2017,
+        "hu2018squeeze",
+        ilsvrc="1st in classification",
+        ilsvrc_year=2017,
         ilsvrc_top5_test=2.25,
     ),
 )
@@ -261,12 +370,24 @@ class TrainingImprovement:
 
 LATER_RESNET50: tuple[TrainingImprovement, ...] = (
     TrainingImprovement(
-        "Bag of Tricks", "ResNet-50-D", 79.3, 2019, "CVPR 2019",
+        "Bag of Tricks",
+        "ResNet-50-D",
+        79.3,
+        2019,
+        "CVPR 2019",
         "ResNet-D stem/downsampling tweaks plus cosine schedule, label smoothing, mixup, "
-        "distillation", "he2019bag"),
+        "distillation",
+        "he2019bag",
+    ),
     TrainingImprovement(
-        "ResNet strikes back", "ResNet-50", 80.4, 2021, "NeurIPS 2021 workshop",
-        "the unchanged ResNet-50 architecture with a modern training recipe", "wightman2021resnet"),
+        "ResNet strikes back",
+        "ResNet-50",
+        80.4,
+        2021,
+        "NeurIPS 2021 workshop",
+        "the unchanged ResNet-50 architecture with a modern training recipe",
+        "wightman2021resnet",
+    ),
 )
 
 #: torchvision's IMAGENET1K_V1 checkpoints: top-1 accuracy (%) on the ImageNet validation set,
@@ -286,7 +407,9 @@ def architecture(name: str) -> Architecture:
     hits = [a for a in ARCHITECTURES if a.name.lower().startswith(name.lower())]
     if len(hits) != 1:
         options = ", ".join(a.name for a in ARCHITECTURES)
-        raise ValueError(f"unknown or ambiguous architecture {name!r}; choose one of: {options}")
+        raise ValueError(
+            f"unknown or ambiguous architecture {name!r}; choose one of: {options}"
+        )
     return hits[0]
 
 

@@ -36,16 +36,23 @@ class Profile:
 
     name: str
     dataset: str  # "fashion-mnist" | "cifar10"
-    train_subset: int | None  # training images (class-balanced subset); None = whole split
+    train_subset: (
+        int | None
+    )  # training images (class-balanced subset); None = whole split
     test_subset: int | None  # test images; None = the whole test set
     width: int  # base channels of CIFAR-family nets (paper: 16)
     depths: tuple[int, ...]  # e.g. (20, 56)
-    epochs: int | None  # passes over the training subset (None when `iterations` is set)
+    epochs: (
+        int | None
+    )  # passes over the training subset (None when `iterations` is set)
     batch_size: int
     lr: float
     device: str | None = None  # None = CUDA if present, else CPU
     iterations: int | None = None  # paper: 64_000
-    milestones: tuple[float | int, ...] = (0.5, 0.75)  # floats in (0, 1]: fractions; ints: iterations
+    milestones: tuple[float | int, ...] = (
+        0.5,
+        0.75,
+    )  # floats in (0, 1]: fractions; ints: iterations
     warmup_iters: int = 0
     warmup_lr: float | None = None
     weight_decay: float = 1e-4
@@ -56,13 +63,22 @@ class Profile:
     channels_last: bool = False
     seeds: tuple[int, ...] = (0,)  # seeds chapters average over
 
-    def train_config(self, **overrides: Any) -> "TrainConfig":
+    def train_config(self, **overrides: Any) -> TrainConfig:
         """The TrainConfig of this profile, with ``overrides`` applied (e.g. seed=1, lr=0.05)."""
         cfg = dict(
-            epochs=self.epochs, iterations=self.iterations, batch_size=self.batch_size, lr=self.lr,
-            milestones=self.milestones, warmup_iters=self.warmup_iters, warmup_lr=self.warmup_lr,
-            weight_decay=self.weight_decay, normalize=self.normalize, device=self.device,
-            num_threads=self.num_threads, amp=self.amp, channels_last=self.channels_last,
+            epochs=self.epochs,
+            iterations=self.iterations,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            milestones=self.milestones,
+            warmup_iters=self.warmup_iters,
+            warmup_lr=self.warmup_lr,
+            weight_decay=self.weight_decay,
+            normalize=self.normalize,
+            device=self.device,
+            num_threads=self.num_threads,
+            amp=self.amp,
+            channels_last=self.channels_last,
         )
         from .runtime import show_progress
 
@@ -79,29 +95,71 @@ class Profile:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def replace(self, **changes: Any) -> "Profile":
+    def replace(self, **changes: Any) -> Profile:
         return replace(self, **changes)
 
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", dataset="fashion-mnist", train_subset=500, test_subset=500, width=4,
-        depths=(8, 14), epochs=1, batch_size=64, lr=0.05, num_threads=1,
+        name="smoke",
+        dataset="fashion-mnist",
+        train_subset=500,
+        test_subset=500,
+        width=4,
+        depths=(8, 14),
+        epochs=1,
+        batch_size=64,
+        lr=0.05,
+        num_threads=1,
     ),
     "quick": Profile(
-        name="quick", dataset="fashion-mnist", train_subset=4000, test_subset=2000, width=8,
-        depths=(20, 56), epochs=4, batch_size=64, lr=0.1, warmup_iters=20, warmup_lr=None,
-        milestones=(0.75,), num_threads=2, seeds=(0, 1, 2),
+        name="quick",
+        dataset="fashion-mnist",
+        train_subset=4000,
+        test_subset=2000,
+        width=8,
+        depths=(20, 56),
+        epochs=4,
+        batch_size=64,
+        lr=0.1,
+        warmup_iters=20,
+        warmup_lr=None,
+        milestones=(0.75,),
+        num_threads=2,
+        seeds=(0, 1, 2),
     ),
     "gpu": Profile(
-        name="gpu", dataset="cifar10", train_subset=None, test_subset=None, width=16,
-        depths=(20, 56), epochs=5, batch_size=128, lr=0.1, warmup_iters=200, warmup_lr=0.01,
-        milestones=(0.5, 0.75), seeds=(0, 1, 2), channels_last=True, val_size=0,
+        name="gpu",
+        dataset="cifar10",
+        train_subset=None,
+        test_subset=None,
+        width=16,
+        depths=(20, 56),
+        epochs=5,
+        batch_size=128,
+        lr=0.1,
+        warmup_iters=200,
+        warmup_lr=0.01,
+        milestones=(0.5, 0.75),
+        seeds=(0, 1, 2),
+        channels_last=True,
+        val_size=0,
     ),
     "paper": Profile(
-        name="paper", dataset="cifar10", train_subset=None, test_subset=None, width=16,
-        depths=(20, 56), epochs=None, iterations=64_000, batch_size=128, lr=0.1,
-        milestones=(32_000, 48_000), normalize="pixel", seeds=(0, 1, 2, 3, 4), val_size=0,
+        name="paper",
+        dataset="cifar10",
+        train_subset=None,
+        test_subset=None,
+        width=16,
+        depths=(20, 56),
+        epochs=None,
+        iterations=64_000,
+        batch_size=128,
+        lr=0.1,
+        milestones=(32_000, 48_000),
+        normalize="pixel",
+        seeds=(0, 1, 2, 3, 4),
+        val_size=0,
     ),
     # The committed CPU reference run (`python -m helpers.reproduce --profile reference-cpu`):
     # one torch thread on the shared 2-core build machine, 49 minutes for 2 seeds. Timed
@@ -109,32 +167,75 @@ PROFILES: dict[str, Profile] = {
     # width 8, 0.6/2.4 s at width 12 and 1.2/3.5 s at width 16, and a busy machine is 2-3x
     # slower: width 8, 15,000 images (4x `quick`'s images per epoch), the whole test set.
     "reference-cpu": Profile(
-        name="reference-cpu", dataset="fashion-mnist", train_subset=15_000, test_subset=None,
-        width=8, depths=(20, 56), epochs=4, batch_size=128, lr=0.1, warmup_iters=20,
-        milestones=(0.5, 0.75), num_threads=1, seeds=(0, 1), val_size=0,
+        name="reference-cpu",
+        dataset="fashion-mnist",
+        train_subset=15_000,
+        test_subset=None,
+        width=8,
+        depths=(20, 56),
+        epochs=4,
+        batch_size=128,
+        lr=0.1,
+        warmup_iters=20,
+        milestones=(0.5, 0.75),
+        num_threads=1,
+        seeds=(0, 1),
+        val_size=0,
     ),
     # The reference run for a lent GPU (scripts/gpu_reference.sh): no internet there, so
     # Fashion-MNIST travels with the tree; the script sets --epochs from a throughput bench.
     "reference-gpu": Profile(
-        name="reference-gpu", dataset="fashion-mnist", train_subset=None, test_subset=None,
-        width=16, depths=(20, 56), epochs=10, batch_size=128, lr=0.1, warmup_iters=100,
-        milestones=(0.5, 0.75), seeds=(0, 1), val_size=0, device="cuda",
+        name="reference-gpu",
+        dataset="fashion-mnist",
+        train_subset=None,
+        test_subset=None,
+        width=16,
+        depths=(20, 56),
+        epochs=10,
+        batch_size=128,
+        lr=0.1,
+        warmup_iters=100,
+        milestones=(0.5, 0.75),
+        seeds=(0, 1),
+        val_size=0,
+        device="cuda",
     ),
 }
 
 
 def get_profile(name: str | None = None) -> Profile:
     """Profile ``name``; else ``$RESNET_BOOK_PROFILE``; else "gpu" with CUDA, "quick" without."""
-    chosen = name or os.environ.get(ENV_VAR) or ("gpu" if torch.cuda.is_available() else "quick")
+    chosen = (
+        name
+        or os.environ.get(ENV_VAR)
+        or ("gpu" if torch.cuda.is_available() else "quick")
+    )
     key = chosen.strip().lower()
     if key not in PROFILES:
-        source = "" if name else f" (from ${ENV_VAR})" if os.environ.get(ENV_VAR) else ""
-        raise ValueError(f"unknown profile {chosen!r}{source}; valid profiles: {list(PROFILES)}")
+        source = (
+            "" if name else f" (from ${ENV_VAR})" if os.environ.get(ENV_VAR) else ""
+        )
+        raise ValueError(
+            f"unknown profile {chosen!r}{source}; valid profiles: {list(PROFILES)}"
+        )
     return PROFILES[key]
 
 
 def profile_table() -> list[dict[str, Any]]:
     """One row per profile (for the book's 'How to use' page)."""
-    keys = ("name", "dataset", "train_subset", "test_subset", "width", "depths", "epochs",
-            "iterations", "batch_size", "lr", "warmup_iters", "warmup_lr", "milestones")
+    keys = (
+        "name",
+        "dataset",
+        "train_subset",
+        "test_subset",
+        "width",
+        "depths",
+        "epochs",
+        "iterations",
+        "batch_size",
+        "lr",
+        "warmup_iters",
+        "warmup_lr",
+        "milestones",
+    )
     return [{k: getattr(p, k) for k in keys} for p in PROFILES.values()]

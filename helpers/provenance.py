@@ -51,7 +51,9 @@ def environment() -> dict[str, Any]:
         "cpu": cpu_model(),
         "threads": torch.get_num_threads(),
         "cuda": torch.cuda.is_available(),
-        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "cuda_device": torch.cuda.get_device_name(0)
+        if torch.cuda.is_available()
+        else None,
         "device": device_label(),
     }
     if "google.colab" in sys.modules:
@@ -84,7 +86,9 @@ def provenance_text(
         title += f", {_count(n)} training images" if n else ", full training set"
     parts = [title, f"profile {prof.name}", device_label(device or prof.device)]
     if seed is not None:
-        parts.append(f"seed{'s' if isinstance(seed, str) and ',' in seed else ''} {seed}")
+        parts.append(
+            f"seed{'s' if isinstance(seed, str) and ',' in seed else ''} {seed}"
+        )
     parts.append(f"torch {torch.__version__.split('+')[0]}")
     if extra:
         parts.append(extra)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import platform
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 __all__ = ["ReproEntry", "ReproCard", "entry_from_histories", "repro_card"]
 
@@ -25,15 +25,23 @@ class ReproEntry:
     seeds: list[int]
     wall_times_s: list[float] = field(default_factory=list)  # training time per seed
     paper_error: float | None = None  # the paper's test error, %, QUOTED (not ours)
-    paper_source: str = ""  # where the paper number comes from, e.g. "He et al. 2016, Table 6"
-    train_errors: list[float] = field(default_factory=list)  # our final training errors, %
+    paper_source: str = (
+        ""  # where the paper number comes from, e.g. "He et al. 2016, Table 6"
+    )
+    train_errors: list[float] = field(
+        default_factory=list
+    )  # our final training errors, %
     params: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.errors) != len(self.seeds):
-            raise ValueError(f"{self.model}: {len(self.errors)} errors for {len(self.seeds)} seeds; give one error per seed")
+            raise ValueError(
+                f"{self.model}: {len(self.errors)} errors for {len(self.seeds)} seeds; give one error per seed"
+            )
         if not self.errors:
-            raise ValueError(f"{self.model}: no results; give at least one seed's error")
+            raise ValueError(
+                f"{self.model}: no results; give at least one seed's error"
+            )
 
     @property
     def mean(self) -> float:
@@ -45,7 +53,7 @@ class ReproEntry:
         return statistics.stdev(self.errors) if len(self.errors) > 1 else None
 
     def ours_text(self) -> str:
-        """"8.41 ± 0.20 (3 seeds)" or "8.41 (1 seed)"."""
+        """ "8.41 ± 0.20 (3 seeds)" or "8.41 (1 seed)"."""
         if self.std is None:
             return f"{self.mean:.2f} (1 seed)"
         return f"{self.mean:.2f} ± {self.std:.2f} ({len(self.errors)} seeds)"
@@ -54,7 +62,9 @@ class ReproEntry:
 def _final_error(history, key: str) -> float:
     value = history.final(key)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        raise ValueError(f"history has no final {key!r}; was it trained with a validation/test set?")
+        raise ValueError(
+            f"history has no final {key!r}; was it trained with a validation/test set?"
+        )
     return 100.0 * float(value)
 
 
@@ -84,7 +94,11 @@ def entry_from_histories(
         wall_times_s=[float(h.wall_time_s) for h in histories],
         paper_error=paper_error,
         paper_source=paper_source,
-        train_errors=[_final_error(h, "train_error") for h in histories if h.final("train_error") is not None],
+        train_errors=[
+            _final_error(h, "train_error")
+            for h in histories
+            if h.final("train_error") is not None
+        ],
         params=params,
     )
 
@@ -94,8 +108,12 @@ def _versions() -> dict[str, str]:
     import numpy
     import torch
 
-    out = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-           "matplotlib": matplotlib.__version__}
+    out = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
     try:
         import torchvision
 
@@ -125,10 +143,14 @@ class ReproCard:
                 "ours_mean": e.mean,
                 "ours_std": e.std,
                 "seeds": list(e.seeds),
-                "train_error_mean": statistics.fmean(e.train_errors) if e.train_errors else None,
+                "train_error_mean": statistics.fmean(e.train_errors)
+                if e.train_errors
+                else None,
                 "paper": e.paper_error,
                 "paper_source": e.paper_source,
-                "wall_time_s_mean": statistics.fmean(e.wall_times_s) if e.wall_times_s else None,
+                "wall_time_s_mean": statistics.fmean(e.wall_times_s)
+                if e.wall_times_s
+                else None,
                 "params": e.params,
             }
             for e in self.entries
@@ -141,12 +163,26 @@ class ReproCard:
             "|---|---:|---|---:|---|---:|\n"
         )
         lines = []
-        for e, r in zip(self.entries, self.rows()):
+        for e, r in zip(self.entries, self.rows(), strict=False):
             params = f"{e.params:,}" if e.params is not None else "–"
-            train = f"{r['train_error_mean']:.2f}" if r["train_error_mean"] is not None else "–"
-            paper = f"{e.paper_error:.2f} ({e.paper_source})" if e.paper_error is not None else "not reported"
-            wall = f"{r['wall_time_s_mean']:.0f} s" if r["wall_time_s_mean"] is not None else "–"
-            lines.append(f"| {e.model} | {params} | {e.ours_text()} | {train} | {paper} | {wall} |")
+            train = (
+                f"{r['train_error_mean']:.2f}"
+                if r["train_error_mean"] is not None
+                else "–"
+            )
+            paper = (
+                f"{e.paper_error:.2f} ({e.paper_source})"
+                if e.paper_error is not None
+                else "not reported"
+            )
+            wall = (
+                f"{r['wall_time_s_mean']:.0f} s"
+                if r["wall_time_s_mean"] is not None
+                else "–"
+            )
+            lines.append(
+                f"| {e.model} | {params} | {e.ours_text()} | {train} | {paper} | {wall} |"
+            )
         versions = ", ".join(f"{k} {v}" for k, v in self.versions.items())
         seeds = sorted({s for e in self.entries for s in e.seeds})
         footer = [
@@ -154,7 +190,9 @@ class ReproCard:
             f"**Conditions.** Our runs: {self.dataset} · profile `{self.profile}` · {self.device} · "
             f"seeds {', '.join(map(str, seeds))} · {versions}. Mean ± sample standard deviation over seeds.",
         ]
-        if self.dataset.lower().replace("-", "") != self.paper_dataset.lower().replace("-", ""):
+        if self.dataset.lower().replace("-", "") != self.paper_dataset.lower().replace(
+            "-", ""
+        ):
             footer.append(
                 f"Our dataset ({self.dataset}) differs from the paper's ({self.paper_dataset}), so the two error "
                 "columns are not comparable number for number: compare the trends (deeper vs shallower, "
@@ -179,4 +217,11 @@ def repro_card(
     """Assemble a :class:`ReproCard`; display it in a notebook to get the Markdown table."""
     if not entries:
         raise ValueError("repro_card needs at least one ReproEntry")
-    return ReproCard(list(entries), dataset, profile, device, paper_dataset=paper_dataset, notes=list(notes))
+    return ReproCard(
+        list(entries),
+        dataset,
+        profile,
+        device,
+        paper_dataset=paper_dataset,
+        notes=list(notes),
+    )

@@ -24,8 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "CACHE_ENV", "PROGRESS_ENV", "cache_root", "data_dir", "checkpoint_dir", "show_progress",
-    "in_colab", "use_drive", "setup", "Setup", "T4", "estimate_minutes",
+    "CACHE_ENV",
+    "PROGRESS_ENV",
+    "cache_root",
+    "data_dir",
+    "checkpoint_dir",
+    "show_progress",
+    "in_colab",
+    "use_drive",
+    "setup",
+    "Setup",
+    "T4",
+    "estimate_minutes",
 ]
 
 CACHE_ENV = "RESNET_BOOK_CACHE"
@@ -56,7 +66,12 @@ def checkpoint_dir() -> Path:
 
 def show_progress() -> bool:
     """Progress bars on, unless ``$RESNET_BOOK_PROGRESS`` is 0/false/no (the website build)."""
-    return os.environ.get(PROGRESS_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    return os.environ.get(PROGRESS_ENV, "1").strip().lower() not in (
+        "0",
+        "false",
+        "no",
+        "off",
+    )
 
 
 def in_colab() -> bool:
@@ -92,8 +107,10 @@ class Setup:
     cache: Path
 
     def __str__(self) -> str:
-        return (f"device: {self.device} · profile: {self.profile} · "
-                f"precision: {self.precision} · cache: {self.cache}")
+        return (
+            f"device: {self.device} · profile: {self.profile} · "
+            f"precision: {self.precision} · cache: {self.cache}"
+        )
 
 
 def setup(verbose: bool = True) -> Setup:
@@ -111,15 +128,23 @@ def setup(verbose: bool = True) -> Setup:
     device = torch.device(profile.device or ("cuda" if cuda else "cpu"))
     if device.type == "cuda":
         major, minor = torch.cuda.get_device_capability(device)
-        name = f"{torch.cuda.get_device_name(device)} (compute capability {major}.{minor})"
+        name = (
+            f"{torch.cuda.get_device_name(device)} (compute capability {major}.{minor})"
+        )
     else:
         name = "CPU"
-    chosen = Setup(device=name, profile=profile.name,
-                   precision=precision_name(amp_dtype(device, profile.amp)), cache=cache_root())
+    chosen = Setup(
+        device=name,
+        profile=profile.name,
+        precision=precision_name(amp_dtype(device, profile.amp)),
+        cache=cache_root(),
+    )
     if verbose:
         print(chosen)
         if in_colab() and not cuda:
-            print("No GPU: choose Runtime > Change runtime type > T4 GPU, then run this cell again.")
+            print(
+                "No GPU: choose Runtime > Change runtime type > T4 GPU, then run this cell again."
+            )
     return chosen
 
 
@@ -147,7 +172,10 @@ T4 = Throughput("T4", flops=3e12, peak_fp16=65e12, peak_fp32=8.1e12)
 
 
 def estimate_minutes(
-    runs: list[tuple[float, int]], train_images: int, test_images: int, epochs: int,
+    runs: list[tuple[float, int]],
+    train_images: int,
+    test_images: int,
+    epochs: int,
     gpu: Throughput = T4,
 ) -> float:
     """Minutes of training for ``runs`` = [(forward MACs per image, number of runs), ...].

@@ -47,7 +47,9 @@ def to_markdown(
     headers = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
     missing = [k for k in headers if not any(k in r for r in rows)]
     if missing:
-        raise KeyError(f"columns {missing} appear in no row; row keys: {sorted(rows[0])}")
+        raise KeyError(
+            f"columns {missing} appear in no row; row keys: {sorted(rows[0])}"
+        )
     formats, align = dict(formats or {}), dict(align or {})
     marks = {"left": ":--", "right": "--:", "center": ":-:"}
     bad = {k: v for k, v in align.items() if v not in marks}

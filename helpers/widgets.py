@@ -12,6 +12,7 @@ Typical use::
     from helpers.widgets import precomputed_slider
     precomputed_slider([1, 2, 3], lambda n: plot_something(n), description="n")
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,14 +24,24 @@ from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["precomputed_slider", "precomputed_grid", "to_widget", "figure_to_png", "png_html"]
+__all__ = [
+    "precomputed_slider",
+    "precomputed_grid",
+    "to_widget",
+    "figure_to_png",
+    "png_html",
+]
 
 DEFAULT_DPI = 80  # every variant is stored in the page: keep PNGs small
 RETINA_DPI = 200  # figures in a slider: 2x the book's 100 dpi (helpers.figstyle), sharp on phones
-LABEL_WIDTH = "7em"  # one label width for every control of a widget, so their tracks line up
+LABEL_WIDTH = (
+    "7em"  # one label width for every control of a widget, so their tracks line up
+)
 
 
-def figure_to_png(fig: Any, *, dpi: int = DEFAULT_DPI, colors: int | None = 256) -> bytes:
+def figure_to_png(
+    fig: Any, *, dpi: int = DEFAULT_DPI, colors: int | None = 256
+) -> bytes:
     """Render a matplotlib Figure to compact PNG bytes and close the figure.
 
     ``colors`` quantises to a palette (much smaller for line plots and diagrams); ``None``
@@ -67,9 +78,11 @@ def png_html(png: bytes, alt: str, *, scale: int = 2) -> str:
         raise ValueError("every widget image needs alt text that describes it")
     width, _ = _png_size(png)
     data = base64.b64encode(png).decode("ascii")
-    return (f'<img class="book-widget-image" src="data:image/png;base64,{data}" '
-            f'alt="{html.escape(alt, quote=True)}" width="{width // scale}" '
-            f'style="max-width: 100%; height: auto">')
+    return (
+        f'<img class="book-widget-image" src="data:image/png;base64,{data}" '
+        f'alt="{html.escape(alt, quote=True)}" width="{width // scale}" '
+        f'style="max-width: 100%; height: auto">'
+    )
 
 
 def to_widget(result: Any, alt: str = "") -> widgets.Widget:
@@ -86,10 +99,14 @@ def to_widget(result: Any, alt: str = "") -> widgets.Widget:
         return widgets.Image(value=bytes(result), format="png")
     if isinstance(result, str):
         return widgets.HTML(value=result)
-    if hasattr(result, "savefig"):  # matplotlib Figure, without importing matplotlib here
+    if hasattr(
+        result, "savefig"
+    ):  # matplotlib Figure, without importing matplotlib here
         if not alt.strip():
             plt_close(result)
-            raise ValueError("a figure in a widget needs alt text: pass alt=... describing it")
+            raise ValueError(
+                "a figure in a widget needs alt text: pass alt=... describing it"
+            )
         return widgets.HTML(value=png_html(figure_to_png(result, dpi=RETINA_DPI), alt))
     raise TypeError(
         "render(v) must return a matplotlib Figure, PNG bytes, an HTML string or a widget; "
@@ -104,7 +121,9 @@ def plt_close(fig: Any) -> None:
     plt.close(fig)
 
 
-def _alt_text(alt: Callable[..., str] | str | None, default: str, *args: Any, **kwargs: Any) -> str:
+def _alt_text(
+    alt: Callable[..., str] | str | None, default: str, *args: Any, **kwargs: Any
+) -> str:
     if alt is None:
         return default
     return alt if isinstance(alt, str) else alt(*args, **kwargs)
@@ -116,7 +135,9 @@ def _index_of(values: Sequence[Any], value: Any, what: str) -> int:
     try:
         return list(values).index(value)
     except ValueError:
-        raise ValueError(f"{what}={value!r} is not one of the values {list(values)!r}") from None
+        raise ValueError(
+            f"{what}={value!r} is not one of the values {list(values)!r}"
+        ) from None
 
 
 def _is_numeric(values: Sequence[Any]) -> bool:
@@ -137,7 +158,9 @@ def _selector(
     """
     labels = [str(v) for v in values]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"slider values must have distinct str() labels; got {labels!r}")
+        raise ValueError(
+            f"slider values must have distinct str() labels; got {labels!r}"
+        )
     style = {"description_width": LABEL_WIDTH}
     if not _is_numeric(values):
         return widgets.ToggleButtons(
@@ -183,11 +206,13 @@ def precomputed_slider(
         raise ValueError("precomputed_slider needs at least one value")
     index = _index_of(values, value, "value")
     slider = _selector(values, description, index)
+
     def alt_of(v: Any) -> str:
         return _alt_text(alt, "", v)
 
-    stack = widgets.Stack([to_widget(render(v), alt_of(v)) for v in values],
-                          selected_index=index)
+    stack = widgets.Stack(
+        [to_widget(render(v), alt_of(v)) for v in values], selected_index=index
+    )
     link = widgets.jslink((slider, "index"), (stack, "selected_index"))
     if live is not None:
         _attach_live(slider, stack, values, live, alt_of)
@@ -196,9 +221,13 @@ def precomputed_slider(
     return box
 
 
-def _attach_live(slider: widgets.SelectionSlider, stack: widgets.Stack,
-                 values: list[Any], live: Callable[[Any], Any],
-                 alt_of: Callable[[Any], str]) -> None:
+def _attach_live(
+    slider: widgets.SelectionSlider,
+    stack: widgets.Stack,
+    values: list[Any],
+    live: Callable[[Any], Any],
+    alt_of: Callable[[Any], str],
+) -> None:
     """Recompute the selected variant with ``live`` when the slider moves in a kernel."""
 
     def on_change(change: dict) -> None:
@@ -231,7 +260,9 @@ def precomputed_grid(
     """
     names = list(axes)
     if not names:
-        raise ValueError("precomputed_grid needs at least one axis, e.g. {'depth': [20, 56]}")
+        raise ValueError(
+            "precomputed_grid needs at least one axis, e.g. {'depth': [20, 56]}"
+        )
     grid = {name: list(vals) for name, vals in axes.items()}
     for name, vals in grid.items():
         if not vals:
@@ -260,7 +291,7 @@ def precomputed_grid(
     outer = build(0, {})
     links = [
         widgets.jslink((sliders[name], "index"), (stack, "selected_index"))
-        for name, level_stacks in zip(names, stacks_by_level)
+        for name, level_stacks in zip(names, stacks_by_level, strict=False)
         for stack in level_stacks
     ]
     box = widgets.VBox([*sliders.values(), outer])

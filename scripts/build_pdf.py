@@ -12,6 +12,7 @@ page links to it, and its first chapter page is drawn to _build/pdf/first-chapte
 
     python scripts/build_pdf.py [--build _build]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,15 +36,23 @@ from bs4 import BeautifulSoup, Tag
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PDF_NAME = "resnet-book.pdf"
 VERSION_META = "resnet-book-version"  # written by scripts/sphinx_ext/book_version.py
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # The site's scripts that the printed book needs: MathJax and the widget manager (in site order).
-KEEP_SCRIPTS = re.compile(r"mathjax/|require\.js|widgets_config\.js|html-manager/|mathjax_v2_shim")
+KEEP_SCRIPTS = re.compile(
+    r"mathjax/|require\.js|widgets_config\.js|html-manager/|mathjax_v2_shim"
+)
 RENDER_TIMEOUT_MS = 120_000
 PRINT_CSS = Path(__file__).with_suffix(".css")  # scripts/build_pdf.css
 
@@ -89,7 +98,9 @@ def read_parts(root: Path = ROOT) -> list[Part]:
         files = [chapter["file"] for chapter in part.get("chapters", [])]
         parts.append(Part(part.get("caption"), bool(part.get("numbered")), files))
     if "chapters" in toc:
-        parts.append(Part(None, False, [chapter["file"] for chapter in toc["chapters"]]))
+        parts.append(
+            Part(None, False, [chapter["file"] for chapter in toc["chapters"]])
+        )
     return parts
 
 
@@ -131,7 +142,9 @@ def relocate(page: Page, slugs: dict[str, str], public: str) -> None:
         url = urlparse(ref)
         if url.scheme or ref.startswith(("//", "#")):
             return None
-        return posixpath.normpath(posixpath.join(here, url.path)) if url.path else page.rel
+        return (
+            posixpath.normpath(posixpath.join(here, url.path)) if url.path else page.rel
+        )
 
     for a in article.find_all("a", href=True):
         href = a["href"]
@@ -149,7 +162,9 @@ def relocate(page: Page, slugs: dict[str, str], public: str) -> None:
         if target is not None:
             tag["src"] = "/html/" + target
         if tag.has_attr("loading"):
-            del tag["loading"]  # print every image, not only the ones scrolled into view
+            del tag[
+                "loading"
+            ]  # print every image, not only the ones scrolled into view
     for tag in article.find_all(srcset=True):
         del tag["srcset"]
     # Web-only furniture: heading permalinks, copy buttons, thebe/kernel configuration.
@@ -168,7 +183,9 @@ def head_assets(pages: list[Page]) -> tuple[list[str], list[str], list[str]]:
     seen: set[str] = set()
 
     def absolute(page: Page, ref: str) -> str:
-        return "/html/" + posixpath.normpath(posixpath.join(posixpath.dirname(page.rel), ref))
+        return "/html/" + posixpath.normpath(
+            posixpath.join(posixpath.dirname(page.rel), ref)
+        )
 
     for page in pages:
         for link in page.soup.select('head link[rel~="stylesheet"]'):
@@ -194,7 +211,9 @@ def head_assets(pages: list[Page]) -> tuple[list[str], list[str], list[str]]:
 
 
 def heading(page: Page, level: str) -> list[Tag]:
-    return [h for h in page.article.find_all(level) if h.find_parent("section") is not None]
+    return [
+        h for h in page.article.find_all(level) if h.find_parent("section") is not None
+    ]
 
 
 def heading_text(h: Tag) -> str:
@@ -207,7 +226,11 @@ def heading_text(h: Tag) -> str:
 def anchor_of(h: Tag) -> str:
     """The id a link to heading ``h`` uses (Sphinx puts it on the enclosing section)."""
     section = h.find_parent("section")
-    return section["id"] if section is not None and section.has_attr("id") else h.get("id", "")
+    return (
+        section["id"]
+        if section is not None and section.has_attr("id")
+        else h.get("id", "")
+    )
 
 
 def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int]) -> str:
@@ -215,8 +238,10 @@ def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int])
 
     def entry(css: str, anchor: str, text: str) -> str:
         page_no = numbers.get(anchor, "")
-        return (f'<li class="{css}"><a href="#{anchor}"><span class="toc-text">{text}</span>'
-                f'<span class="toc-page">{page_no}</span></a></li>')
+        return (
+            f'<li class="{css}"><a href="#{anchor}"><span class="toc-text">{text}</span>'
+            f'<span class="toc-page">{page_no}</span></a></li>'
+        )
 
     out = ['<section class="book-toc" id="book-toc"><h1>Contents</h1>']
     for part in parts[1:]:
@@ -227,7 +252,9 @@ def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int])
             page = pages[file]
             h1 = heading(page, "h1")
             title = heading_text(h1[0]) if h1 else file
-            out.append(entry("toc-chapter", anchor_of(h1[0]) if h1 else page.slug, title))
+            out.append(
+                entry("toc-chapter", anchor_of(h1[0]) if h1 else page.slug, title)
+            )
             if part.numbered:
                 out.append('<li class="toc-sections"><ul>')
                 for h2 in heading(page, "h2"):
@@ -250,8 +277,10 @@ def title_page(config: dict, intro: Page, version: str, public: str) -> str:
         f'<p class="book-version">Version {version}<br>printed {date}</p>',
     ]
     if public:
-        lines.append(f'<p class="book-url">Read it online, with its interactive figures: '
-                     f'<a href="{public}">{public}</a></p>')
+        lines.append(
+            f'<p class="book-url">Read it online, with its interactive figures: '
+            f'<a href="{public}">{public}</a></p>'
+        )
     lines.append("</section>")
     return "\n".join(lines)
 
@@ -275,29 +304,35 @@ def assemble(html: Path) -> Book:
     anchors = re.findall(r'href="#([^"]+)"', toc)
     numbered = [file for part in parts if part.numbered for file in part.files]
     first = pages[numbered[0] if numbered else files[0]]
-    first_chapter = anchor_of(heading(first, "h1")[0]) if heading(first, "h1") else first.slug
+    first_chapter = (
+        anchor_of(heading(first, "h1")[0]) if heading(first, "h1") else first.slug
+    )
     body = [title_page(config, intro, version, public), toc]
     for file in files:
         page = pages[file]
-        body.append(f'<div class="book-page" id="{page.slug}">'
-                    f'<article class="bd-article">{page.article.decode_contents()}</article></div>')
+        body.append(
+            f'<div class="book-page" id="{page.slug}">'
+            f'<article class="bd-article">{page.article.decode_contents()}</article></div>'
+        )
     css = PRINT_CSS.read_text(encoding="utf-8")
-    document = "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en" data-theme="light" data-mode="light">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{config.get('title', '')}</title>",
-        *styles,
-        f"<style>\n{css}\n</style>",
-        *scripts,
-        *states,
-        "</head>",
-        '<body class="book-print">',
-        *body,
-        "</body>",
-        "</html>",
-    ])
+    document = "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en" data-theme="light" data-mode="light">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f"<title>{config.get('title', '')}</title>",
+            *styles,
+            f"<style>\n{css}\n</style>",
+            *scripts,
+            *states,
+            "</head>",
+            '<body class="book-print">',
+            *body,
+            "</body>",
+            "</html>",
+        ]
+    )
     return Book(document, anchors, config.get("title", ""), version, first_chapter)
 
 
@@ -334,6 +369,7 @@ FILL_TOC_JS = """numbers => document.querySelectorAll('.book-toc a').forEach(a =
 
 def fill_toc(document: str, numbers: dict[str, int]) -> str:
     """``document`` with the page numbers written into its table of contents."""
+
     def one(match: re.Match) -> str:
         return match.group(1) + str(numbers.get(match.group(2), "")) + match.group(3)
 
@@ -345,7 +381,11 @@ _START = time.perf_counter()
 
 
 def _log(message: str) -> None:
-    print(f"[{time.perf_counter() - _START:5.0f} s] {message}", file=sys.stderr, flush=True)
+    print(
+        f"[{time.perf_counter() - _START:5.0f} s] {message}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def render(page, url: str) -> None:
@@ -354,20 +394,27 @@ def render(page, url: str) -> None:
     """Open the joined book and wait until its math and widgets are rendered."""
     page.goto(url, wait_until="load", timeout=RENDER_TIMEOUT_MS)
     _log("loaded")
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                           timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+        timeout=RENDER_TIMEOUT_MS,
+    )
     page.evaluate("() => MathJax.startup.promise")
     _log("math typeset")
     orphans = page.evaluate(WIDGET_VIEWS_JS)["orphans"]
     if orphans:
-        print(f"warning: widget views without saved widget state (they render nowhere): "
-              f"{sorted(set(orphans))}", file=sys.stderr)
+        print(
+            f"warning: widget views without saved widget state (they render nowhere): "
+            f"{sorted(set(orphans))}",
+            file=sys.stderr,
+        )
     try:
         page.wait_for_function(WIDGETS_RENDERED_JS, timeout=RENDER_TIMEOUT_MS)
     except PlaywrightTimeout:
         pending = page.evaluate(WIDGET_VIEWS_JS)["pending"]
-        raise SystemExit(f"{pending} widget views did not render in "
-                         f"{RENDER_TIMEOUT_MS // 1000} s (see the browser console)") from None
+        raise SystemExit(
+            f"{pending} widget views did not render in "
+            f"{RENDER_TIMEOUT_MS // 1000} s (see the browser console)"
+        ) from None
     page.wait_for_function(IMAGES_LOADED_JS, timeout=RENDER_TIMEOUT_MS)
     # Widget labels may hold math: typeset once more now that the views are in the page.
     page.evaluate("() => MathJax.typesetPromise()")
@@ -377,21 +424,31 @@ def render(page, url: str) -> None:
 
 def print_pdf(page, out: Path, book: Book, final: bool = True) -> None:
     """Print the open book to ``out``; ``final`` adds the tagged structure and the outline."""
-    footer = ('<div style="font-size:8px;color:#666;width:100%;margin:0 16mm;display:flex;'
-              'justify-content:space-between;font-family:sans-serif">'
-              f'<span>{book.title} · version {book.version}</span>'
-              '<span class="pageNumber"></span></div>')
-    page.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,
-             header_template="<span></span>", footer_template=footer,
-             margin={"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-             outline=final, tagged=final)
+    footer = (
+        '<div style="font-size:8px;color:#666;width:100%;margin:0 16mm;display:flex;'
+        'justify-content:space-between;font-family:sans-serif">'
+        f"<span>{book.title} · version {book.version}</span>"
+        '<span class="pageNumber"></span></div>'
+    )
+    page.pdf(
+        path=str(out),
+        format="A4",
+        print_background=True,
+        display_header_footer=True,
+        header_template="<span></span>",
+        footer_template=footer,
+        margin={"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+        outline=final,
+        tagged=final,
+    )
     _log(f"printed {out.name}")
 
 
 def destinations(pdf: Path) -> dict[str, int]:
     """Named destinations of ``pdf`` (chromium makes one per link target) -> page number."""
-    out = subprocess.run(["pdfinfo", "-dests", str(pdf)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["pdfinfo", "-dests", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     pages = {}
     for line in out.splitlines():
         match = re.match(r'\s*(\d+)\s+\[.*\]\s+"(.*)"\s*$', line)
@@ -401,8 +458,9 @@ def destinations(pdf: Path) -> dict[str, int]:
 
 
 def page_count(pdf: Path) -> int:
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
 
 
@@ -411,9 +469,13 @@ def build(build_dir: Path) -> Path:
     outdir = build_dir / "pdf"
     outdir.mkdir(parents=True, exist_ok=True)
     if not CHROMIUM.exists():
-        raise SystemExit("Debian chromium is missing: `apt-get install chromium` (see .ci/run)")
+        raise SystemExit(
+            "Debian chromium is missing: `apt-get install chromium` (see .ci/run)"
+        )
     if shutil.which("pdfinfo") is None:
-        raise SystemExit("pdfinfo is missing: `apt-get install poppler-utils` (see .ci/run)")
+        raise SystemExit(
+            "pdfinfo is missing: `apt-get install poppler-utils` (see .ci/run)"
+        )
     from playwright.sync_api import sync_playwright
 
     handler = functools.partial(_QuietHandler, directory=str(build_dir))
@@ -426,7 +488,10 @@ def build(build_dir: Path) -> Path:
 
     def route(r) -> None:
         host = urlparse(r.request.url).hostname
-        if urlparse(r.request.url).scheme in ("data", "blob", "about") or host == "127.0.0.1":
+        if (
+            urlparse(r.request.url).scheme in ("data", "blob", "about")
+            or host == "127.0.0.1"
+        ):
             r.continue_()
         else:  # the book prints from the site's own files only
             blocked.append(r.request.url)
@@ -434,10 +499,15 @@ def build(build_dir: Path) -> Path:
 
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+            )
             page = browser.new_page(viewport={"width": 900, "height": 1200})
             page.route("**/*", route)
-            page.on("response", lambda r: r.status >= 400 and failed.add(f"{r.status} {r.url}"))
+            page.on(
+                "response",
+                lambda r: r.status >= 400 and failed.add(f"{r.status} {r.url}"),
+            )
             book = assemble(html)
             (outdir / "book.html").write_text(book.html, encoding="utf-8")
             render(page, f"{base}/pdf/book.html")
@@ -446,12 +516,17 @@ def build(build_dir: Path) -> Path:
             numbers = {a: dests[a] for a in book.anchors if a in dests}
             missing = [a for a in book.anchors if a not in dests]
             if missing:
-                print(f"warning: no page found for {len(missing)} contents entries: "
-                      f"{missing[:5]}", file=sys.stderr)
+                print(
+                    f"warning: no page found for {len(missing)} contents entries: "
+                    f"{missing[:5]}",
+                    file=sys.stderr,
+                )
             pages_first = page_count(pdf)
             # Fill in the contents' page numbers in place (no second typesetting) and reprint.
             page.evaluate(FILL_TOC_JS, numbers)
-            (outdir / "book.html").write_text(fill_toc(book.html, numbers), encoding="utf-8")
+            (outdir / "book.html").write_text(
+                fill_toc(book.html, numbers), encoding="utf-8"
+            )
             print_pdf(page, pdf, book)
             first_chapter_page = numbers.get(book.first_chapter)
             browser.close()
@@ -459,32 +534,58 @@ def build(build_dir: Path) -> Path:
         httpd.shutdown()
         httpd.server_close()
     if page_count(pdf) != pages_first:
-        print("warning: the page count changed when the contents got their page numbers",
-              file=sys.stderr)
+        print(
+            "warning: the page count changed when the contents got their page numbers",
+            file=sys.stderr,
+        )
     if failed:
-        print(f"warning: {len(failed)} files of the site failed to load: {sorted(failed)[:5]}",
-              file=sys.stderr)
+        print(
+            f"warning: {len(failed)} files of the site failed to load: {sorted(failed)[:5]}",
+            file=sys.stderr,
+        )
     if blocked:
-        print(f"note: blocked {len(set(blocked))} requests to other hosts: "
-              f"{sorted(set(blocked))[:3]}", file=sys.stderr)
+        print(
+            f"note: blocked {len(set(blocked))} requests to other hosts: "
+            f"{sorted(set(blocked))[:3]}",
+            file=sys.stderr,
+        )
     shutil.copy2(pdf, html / PDF_NAME)
     if first_chapter_page:  # a look at the print without opening the PDF
-        subprocess.run(["pdftoppm", "-f", str(first_chapter_page), "-l", str(first_chapter_page),
-                        "-r", "100", "-png", "-singlefile", str(pdf),
-                        str(outdir / "first-chapter-page")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-f",
+                str(first_chapter_page),
+                "-l",
+                str(first_chapter_page),
+                "-r",
+                "100",
+                "-png",
+                "-singlefile",
+                str(pdf),
+                str(outdir / "first-chapter-page"),
+            ],
+            check=True,
+        )
     return pdf
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", type=Path, default=ROOT / "_build",
-                        help="the build folder holding html/ (default: _build)")
+    parser.add_argument(
+        "--build",
+        type=Path,
+        default=ROOT / "_build",
+        help="the build folder holding html/ (default: _build)",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     pdf = build(args.build)
     size = pdf.stat().st_size / 1e6
-    print(f"Wrote {pdf} ({page_count(pdf)} pages, {size:.1f} MB) "
-          f"in {time.perf_counter() - start:.0f} s; copied to {args.build / 'html' / PDF_NAME}")
+    print(
+        f"Wrote {pdf} ({page_count(pdf)} pages, {size:.1f} MB) "
+        f"in {time.perf_counter() - start:.0f} s; copied to {args.build / 'html' / PDF_NAME}"
+    )
 
 
 if __name__ == "__main__":

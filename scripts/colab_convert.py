@@ -25,12 +25,29 @@ from pathlib import Path
 import nbformat
 import yaml
 
-ADMONITIONS = ("note", "tip", "hint", "important", "warning", "caution", "attention", "danger",
-               "error", "seealso", "admonition", "margin", "sidebar", "topic", "dropdown")
+ADMONITIONS = (
+    "note",
+    "tip",
+    "hint",
+    "important",
+    "warning",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+    "admonition",
+    "margin",
+    "sidebar",
+    "topic",
+    "dropdown",
+)
 ROLE = re.compile(r"\{(?P<role>[a-z][\w:-]*)\}`(?P<text>[^`]*)`")
 EXPLICIT = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
 LABEL_LINE = re.compile(r"^\((?P<label>[\w\-:.]+)\)=\s*$", re.M)
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:\-]+)\}(?P<arg>.*)$")
+FENCE = re.compile(
+    r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:\-]+)\}(?P<arg>.*)$"
+)
 
 
 def make_id(text: str) -> str:
@@ -49,10 +66,14 @@ def term_id(term: str) -> str:
 
 def site_url(repository_url: str) -> str:
     """GitHub Pages address of a GitHub repository: https://<owner>.github.io/<repo>/."""
-    match = re.match(r"https?://github\.com/([^/]+)/([^/#?]+?)(?:\.git)?/?$", repository_url)
+    match = re.match(
+        r"https?://github\.com/([^/]+)/([^/#?]+?)(?:\.git)?/?$", repository_url
+    )
     if not match:
-        raise ValueError(f"repository.url must be https://github.com/<owner>/<repo>; got "
-                         f"{repository_url!r}")
+        raise ValueError(
+            f"repository.url must be https://github.com/<owner>/<repo>; got "
+            f"{repository_url!r}"
+        )
     owner, repo = match.groups()
     if repo.lower() == f"{owner.lower()}.github.io":
         return f"https://{owner.lower()}.github.io/"
@@ -72,16 +93,26 @@ class Book:
     base: str  # website address, ending in "/"
     repository: str
     branch: str
-    citations: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (names, year)
-    terms: dict[str, str] = field(default_factory=dict)  # lower-case term -> term as defined
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (docname, title)
+    citations: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # key -> (names, year)
+    terms: dict[str, str] = field(
+        default_factory=dict
+    )  # lower-case term -> term as defined
+    labels: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # label -> (docname, title)
 
     @classmethod
     def load(cls, root: Path) -> Book:
         config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
         repo = config["repository"]
-        book = cls(root=root, base=site_url(repo["url"]), repository=repo["url"],
-                   branch=repo.get("branch", "main"))
+        book = cls(
+            root=root,
+            base=site_url(repo["url"]),
+            repository=repo["url"],
+            branch=repo.get("branch", "main"),
+        )
         for bib in config.get("bibtex_bibfiles", []):
             book.citations.update(parse_bib(root / bib))
         for path in sorted((root / "chapters").rglob("*.md")):
@@ -124,7 +155,9 @@ def parse_bib(path: Path) -> dict[str, tuple[str, str]]:
 def parse_glossary(text: str) -> dict[str, str]:
     """Terms defined in ```{glossary} blocks: lower case -> as written."""
     terms = {}
-    for block in re.findall(r"^(`{3,}|:{3,})\{glossary\}.*?\n(.*?)^\1\s*$", text, re.S | re.M):
+    for block in re.findall(
+        r"^(`{3,}|:{3,})\{glossary\}.*?\n(.*?)^\1\s*$", text, re.S | re.M
+    ):
         for line in block[1].splitlines():
             if line.strip() and not line[0].isspace() and not line.startswith(":"):
                 terms[line.strip().lower()] = line.strip()
@@ -147,13 +180,16 @@ def labels_in(text: str, docname: str) -> dict[str, tuple[str, str]]:
     labels = {}
     for m in re.finditer(r"^\(([\w\-:.]+)\)=\s*\n+#+\s+(.+)$", text, re.M):
         labels[m.group(1)] = (docname, m.group(2).strip())
-    for m in re.finditer(r"^(`{3,}|:{3,})\{(\w[\w:-]*)\}(.*)\n((?::[\w-]+:.*\n)*)\n?(.*)$", text,
-                         re.M):
+    for m in re.finditer(
+        r"^(`{3,}|:{3,})\{(\w[\w:-]*)\}(.*)\n((?::[\w-]+:.*\n)*)\n?(.*)$", text, re.M
+    ):
         name = re.search(r"^:(?:label|name): *(\S+)", m.group(4), re.M)
         if name:
             caption = m.group(5).strip()
             is_figure = m.group(2) in ("figure", "glue:figure", "table", "list-table")
-            title = (caption if is_figure else m.group(3).strip() or caption) or m.group(2)
+            title = (
+                caption if is_figure else m.group(3).strip() or caption
+            ) or m.group(2)
             labels[name.group(1)] = (docname, title)
     return labels
 
@@ -177,14 +213,18 @@ def convert_markdown(text: str, page: Page) -> str:
     """Rewrite one markdown cell's MyST as CommonMark + a little HTML (see module docstring)."""
     page.book.labels = {**labels_in(text, page.docname), **page.book.labels}
     text = LABEL_LINE.sub("", text)
-    text = re.sub(r"^(\$\$)\s*\([\w\-:.]+\)\s*$", r"\1", text, flags=re.M)  # $$ (eq-label)
+    text = re.sub(
+        r"^(\$\$)\s*\([\w\-:.]+\)\s*$", r"\1", text, flags=re.M
+    )  # $$ (eq-label)
     text = convert_blocks(text, page)
     text = convert_roles(text, page)
     text = convert_links(text, page)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
-def split_directive(lines: list[str], start: int) -> tuple[dict[str, str], list[str], int]:
+def split_directive(
+    lines: list[str], start: int
+) -> tuple[dict[str, str], list[str], int]:
     """Options, body lines and the index after the closing fence of the directive at start."""
     m = FENCE.match(lines[start])
     fence = m.group("fence")
@@ -194,7 +234,9 @@ def split_directive(lines: list[str], start: int) -> tuple[dict[str, str], list[
         key, _, value = lines[i][1:].partition(":")
         options[key.strip()] = value.strip()
         i += 1
-    while i < len(lines):  # a nested directive uses a shorter fence, so it cannot close ours
+    while i < len(
+        lines
+    ):  # a nested directive uses a shorter fence, so it cannot close ours
         if closing.match(lines[i]):
             return options, body, i + 1
         body.append(lines[i])
@@ -209,7 +251,10 @@ def convert_blocks(text: str, page: Page) -> str:
         line = lines[i]
         if plain_fence:  # inside ```python ... ```: copy as is
             out.append(line)
-            if line.strip().startswith(plain_fence) and line.strip().strip(plain_fence[0]) == "":
+            if (
+                line.strip().startswith(plain_fence)
+                and line.strip().strip(plain_fence[0]) == ""
+            ):
                 plain_fence = None
             i += 1
             continue
@@ -222,8 +267,11 @@ def convert_blocks(text: str, page: Page) -> str:
             i += 1
             continue
         options, body, i = split_directive(lines, i)
-        out.append(render_directive(m.group("name"), m.group("arg").strip(), options,
-                                    "\n".join(body), page))
+        out.append(
+            render_directive(
+                m.group("name"), m.group("arg").strip(), options, "\n".join(body), page
+            )
+        )
     return "\n".join(out)
 
 
@@ -231,8 +279,9 @@ def quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.split("\n"))
 
 
-def render_directive(name: str, arg: str, options: dict[str, str], body: str,
-                     page: Page) -> str:
+def render_directive(
+    name: str, arg: str, options: dict[str, str], body: str, page: Page
+) -> str:
     inner = convert_blocks(body, page).strip("\n")
     if name == "exercise":
         page.count += 1
@@ -243,8 +292,10 @@ def render_directive(name: str, arg: str, options: dict[str, str], body: str,
     if name == "solution":
         number = page.exercises.get(arg)
         what = f"Exercise {number}" if number else "the exercise above"
-        return (f"\n<details>\n<summary>Solution to {what} (click to show)</summary>\n\n"
-                f"{inner}\n\n</details>\n")
+        return (
+            f"\n<details>\n<summary>Solution to {what} (click to show)</summary>\n\n"
+            f"{inner}\n\n</details>\n"
+        )
     if name in ("figure", "image", "glue:figure"):
         alt = options.get("alt", "")
         if name == "glue:figure":
@@ -260,8 +311,11 @@ def render_directive(name: str, arg: str, options: dict[str, str], body: str,
     if name in ("code-block", "code"):
         return f"\n```{arg}\n{body}\n```\n"
     if name in ADMONITIONS:
-        title = arg if name in ("admonition", "dropdown", "topic", "sidebar") and arg else (
-            arg or name.capitalize().replace("Seealso", "See also"))
+        title = (
+            arg
+            if name in ("admonition", "dropdown", "topic", "sidebar") and arg
+            else (arg or name.capitalize().replace("Seealso", "See also"))
+        )
         return "\n" + quote(f"**{title}**\n\n{inner}") + "\n"
     # Any other directive: keep its content readable.
     return "\n" + quote((f"**{arg}**\n\n" if arg else "") + inner) + "\n"
@@ -289,17 +343,26 @@ def reference(role: str, text: str, page: Page) -> str:
     m = EXPLICIT.match(text)
     title, target = (m.group("title"), m.group("target")) if m else ("", text)
     if role == "doc":
-        docname = (Path(page.docname).parent / target).as_posix() if not target.startswith(
-            "/") else target.lstrip("/")
+        docname = (
+            (Path(page.docname).parent / target).as_posix()
+            if not target.startswith("/")
+            else target.lstrip("/")
+        )
         docname = re.sub(r"\.(md|ipynb)$", "", docname)
         return f"[{title or Path(docname).name}]({page.book.page(docname)})"
     docname, label_title = page.book.labels.get(target, (page.docname, target))
     if role == "numref":
-        kind = "Figure" if target.startswith("fig") else (
-            "Table" if target.startswith("tab") else "Section")
+        kind = (
+            "Figure"
+            if target.startswith("fig")
+            else ("Table" if target.startswith("tab") else "Section")
+        )
         title = re.sub(r"\s*%s|\{number\}", "", title) or kind
-        shown = f'{title} "{short(label_title)}"' if kind == "Figure" else (
-            f'{title} "{label_title}"' if kind == "Section" else title)
+        shown = (
+            f'{title} "{short(label_title)}"'
+            if kind == "Figure"
+            else (f'{title} "{label_title}"' if kind == "Section" else title)
+        )
         return f"[{shown}]({page.book.page(docname, make_id(target))})"
     if role == "eq":
         return f"[the equation]({page.book.page(docname, make_id(target))})"
@@ -319,8 +382,11 @@ def convert_roles(text: str, page: Page) -> str:
             return cite(body, {"p": "p", "t": "t", "year": "year"}.get(mode, "p"), page)
         if role == "term":
             explicit = EXPLICIT.match(body)
-            shown, term = (explicit.group("title"), explicit.group("target")) if explicit else (
-                body, body)
+            shown, term = (
+                (explicit.group("title"), explicit.group("target"))
+                if explicit
+                else (body, body)
+            )
             defined = page.book.terms.get(term.lower(), term)
             url = page.book.page("chapters/appendix/glossary", term_id(defined))
             return f"[{shown}]({url})"
@@ -349,7 +415,9 @@ def convert_links(text: str, page: Page) -> str:
     def link(m: re.Match) -> str:
         bang, text, target = m.group(1), m.group(2), m.group(3)
         label = target.lstrip("#")
-        if label in page.book.labels and not bang:  # MyST [text](label): a cross-reference
+        if (
+            label in page.book.labels and not bang
+        ):  # MyST [text](label): a cross-reference
             docname, _ = page.book.labels[label]
             return f"[{m.group(2)}]({page.book.page(docname, make_id(label))})"
         if re.match(r"^([a-z]+:|#)", target):
@@ -359,12 +427,17 @@ def convert_links(text: str, page: Page) -> str:
         path, _, anchor = target.partition("#")
         if not re.search(r"\.(md|ipynb)$", path):
             return m.group(0)
-        docname = (Path(page.docname).parent / re.sub(r"\.(md|ipynb)$", "", path)).as_posix()
+        docname = (
+            Path(page.docname).parent / re.sub(r"\.(md|ipynb)$", "", path)
+        ).as_posix()
         return f"[{text}]({page.book.page(docname, anchor)})"
 
     text = re.sub(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)", link, text)
-    return re.sub(r'(<img\b[^>]*\bsrc=")(?![a-z]+:)([^"]+)"',
-                  lambda m: f'{m.group(1)}{page.book.image(m.group(2))}"', text)
+    return re.sub(
+        r'(<img\b[^>]*\bsrc=")(?![a-z]+:)([^"]+)"',
+        lambda m: f'{m.group(1)}{page.book.image(m.group(2))}"',
+        text,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,14 +467,19 @@ def convert_notebook(path: Path, book: Book) -> nbformat.NotebookNode:
     banner = nbformat.v4.new_markdown_cell(
         f"*Colab edition of [{notebook_title(nb)}]({book.page(docname)}) from the book "
         f"[Deep Residual Networks]({book.base}). Run the first code cell to install the "
-        "book's `helpers` package; **Runtime > Run all** runs the chapter.*")
+        "book's `helpers` package; **Runtime > Run all** runs the chapter.*"
+    )
     if nb.nbformat_minor >= 5:
         banner.id = "colab-edition"  # fixed, so regenerating changes nothing
     else:
         banner.pop("id", None)
     nb.cells.insert(0, banner)
     nb.metadata = {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "kernelspec": {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        },
         "language_info": {"name": "python"},
         "accelerator": "GPU",  # Colab opens it on a GPU runtime
         "colab": {"provenance": [], "gpuType": "T4"},

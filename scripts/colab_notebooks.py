@@ -25,8 +25,10 @@ OUT = ROOT / "colab"
 def render_all(root: Path = ROOT) -> dict[str, str]:
     """File name in colab/ -> notebook text, for every notebook in _toc.yml."""
     book = Book.load(root)
-    return {path.name: nbformat.writes(convert_notebook(path, book)) + "\n"
-            for path in toc_notebooks()}
+    return {
+        path.name: nbformat.writes(convert_notebook(path, book)) + "\n"
+        for path in toc_notebooks()
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -36,12 +38,21 @@ def main(argv: list[str]) -> int:
 
         sync_setup_cell.main([])
     wanted = render_all()
-    stale = [name for name, text in wanted.items()
-             if not (OUT / name).exists() or (OUT / name).read_text(encoding="utf-8") != text]
-    extra = sorted(p.name for p in OUT.glob("*.ipynb") if p.name not in wanted) if OUT.exists() else []
+    stale = [
+        name
+        for name, text in wanted.items()
+        if not (OUT / name).exists() or (OUT / name).read_text(encoding="utf-8") != text
+    ]
+    extra = (
+        sorted(p.name for p in OUT.glob("*.ipynb") if p.name not in wanted)
+        if OUT.exists()
+        else []
+    )
     if check:
         for name in stale + extra:
-            print(f"colab/{name} is out of date; run `python scripts/colab_notebooks.py`")
+            print(
+                f"colab/{name} is out of date; run `python scripts/colab_notebooks.py`"
+            )
         return 1 if stale or extra else 0
     OUT.mkdir(exist_ok=True)
     for name in stale:

@@ -8,6 +8,7 @@ recognised by ``REPO_URL =``) gets it replaced; one without either gets the setu
 before its first code cell. Outputs and execution counts are stripped everywhere.
 Usage: ``python scripts/sync_setup_cell.py [--check]``.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,12 @@ def pinned_setup_cell() -> str:
     init = (ROOT / "helpers" / "__init__.py").read_text(encoding="utf-8")
     version = re.search(r'^__version__ = "([^"]+)"', init, re.M).group(1)
     text = SETUP_FILE.read_text(encoding="utf-8")
-    text = re.sub(r'^REPO_URL = ".*"$', f'REPO_URL = "{config["repository"]["url"]}"', text,
-                  flags=re.M)
+    text = re.sub(
+        r'^REPO_URL = ".*"$',
+        f'REPO_URL = "{config["repository"]["url"]}"',
+        text,
+        flags=re.M,
+    )
     return re.sub(r'^REF = ".*"$', f'REF = "v{version}"', text, flags=re.M)
 
 
@@ -59,7 +64,9 @@ def sync(path: Path) -> bool:
     before = nbformat.writes(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     first = code[0] if code else None
-    if first is not None and (first.source.strip() == "# SETUP-CELL" or "REPO_URL =" in first.source):
+    if first is not None and (
+        first.source.strip() == "# SETUP-CELL" or "REPO_URL =" in first.source
+    ):
         first.source = SETUP
     elif first is None or first.source != SETUP:
         cell = nbformat.v4.new_code_cell(SETUP)

@@ -4,6 +4,7 @@ Sphinx copies _vendor/ into _build/html/_static/ (``html_static_path`` in _confi
 built site loads MathJax, require.js and the ipywidgets HTML manager from its own host only.
 Run ``npm ci`` first (``make vendor`` does both). Only the files the pages load are copied.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -17,7 +18,13 @@ VENDOR = ROOT / "_vendor"
 MATHJAX = NODE / "mathjax" / "es5"
 # tex-chtml.js bundles the TeX input, CommonHTML output and the menu; the rest is loaded on
 # demand (fonts, \require'd/autoloaded TeX extensions, menu accessibility tools).
-MATHJAX_ITEMS = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y"]
+MATHJAX_ITEMS = [
+    "tex-chtml.js",
+    "output/chtml/fonts/woff-v2",
+    "input/tex/extensions",
+    "ui",
+    "a11y",
+]
 HTML_MANAGER = NODE / "@jupyter-widgets" / "html-manager" / "dist"
 # embed-amd.js defines @jupyter-widgets/base, controls and html-manager itself; its CSS refers
 # to Font Awesome fonts next to it (browsers pick woff2, falling back to woff).

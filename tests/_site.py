@@ -1,4 +1,5 @@
 """Shared helpers for the built-site tests (test_book, test_links, test_browser)."""
+
 from __future__ import annotations
 
 import os
@@ -22,15 +23,20 @@ def require_site() -> Path:
 def html_pages(site: Path) -> list[Path]:
     """Every HTML page of the site (not the copied sources or static assets)."""
     skip = {"_static", "_sources", "_images", "_downloads"}
-    return sorted(p for p in site.rglob("*.html")
-                  if not skip.intersection(p.relative_to(site).parts[:1]))
+    return sorted(
+        p
+        for p in site.rglob("*.html")
+        if not skip.intersection(p.relative_to(site).parts[:1])
+    )
 
 
 def toc_files(toc: Path | None = None) -> list[str]:
     """Every ``file:`` entry of _toc.yml (root first), without suffix."""
     import yaml
 
-    toc = toc or Path(os.environ.get("RESNET_BOOK_TOC", ROOT / "_toc.yml"))  # env: dev builds
+    toc = toc or Path(
+        os.environ.get("RESNET_BOOK_TOC", ROOT / "_toc.yml")
+    )  # env: dev builds
     data = yaml.safe_load(toc.read_text(encoding="utf-8"))
     files = [data["root"]]
 
@@ -50,5 +56,9 @@ def toc_files(toc: Path | None = None) -> list[str]:
 
 def site_pages(site: Path) -> list[str]:
     """The pages the browser and link tests visit: every toc page plus Sphinx's own pages."""
-    pages = [f"{f}.html" for f in toc_files()] + ["index.html", "genindex.html", "search.html"]
+    pages = [f"{f}.html" for f in toc_files()] + [
+        "index.html",
+        "genindex.html",
+        "search.html",
+    ]
     return [p for p in pages if (site / p).exists() or p.startswith("chapters/")]

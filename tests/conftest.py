@@ -13,7 +13,9 @@ import pytest
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
     """Write ``array`` (uint8) as an IDX file, the (Fashion-)MNIST format."""
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     data = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
     opener = gzip.open if compress else open
     with opener(path, "wb") as f:
@@ -21,7 +23,9 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
     return path
 
 
-def make_fake_fmnist(root: Path, n_train: int = 600, n_test: int = 200, seed: int = 0) -> Path:
+def make_fake_fmnist(
+    root: Path, n_train: int = 600, n_test: int = 200, seed: int = 0
+) -> Path:
     """Fashion-MNIST-format files; each image's top-left pixel encodes its index (mod 256)."""
     rng = np.random.default_rng(seed)
     root.mkdir(parents=True, exist_ok=True)
@@ -34,7 +38,9 @@ def make_fake_fmnist(root: Path, n_train: int = 600, n_test: int = 200, seed: in
     return root
 
 
-def make_fake_cifar(root: Path, per_batch: int = 100, n_test: int = 100, seed: int = 0) -> Path:
+def make_fake_cifar(
+    root: Path, per_batch: int = 100, n_test: int = 100, seed: int = 0
+) -> Path:
     """CIFAR-10 python-format pickles (as in cifar-10-python.tar.gz) under root/cifar-10-batches-py."""
     rng = np.random.default_rng(seed)
     d = root / "cifar-10-batches-py"
@@ -50,8 +56,23 @@ def make_fake_cifar(root: Path, per_batch: int = 100, n_test: int = 100, seed: i
         }
         with open(d / name, "wb") as f:
             pickle.dump(batch, f)
-    meta = {b"label_names": [c.encode() for c in ("airplane", "automobile", "bird", "cat", "deer",
-                                                     "dog", "frog", "horse", "ship", "truck")]}
+    meta = {
+        b"label_names": [
+            c.encode()
+            for c in (
+                "airplane",
+                "automobile",
+                "bird",
+                "cat",
+                "deer",
+                "dog",
+                "frog",
+                "horse",
+                "ship",
+                "truck",
+            )
+        ]
+    }
     with open(d / "batches.meta", "wb") as f:
         pickle.dump(meta, f)
     return root

@@ -34,7 +34,9 @@ def test_integrated_gradients_is_complete(model, batch):
     assert attr.shape == x.shape
     with torch.no_grad():
         gap = model(x)[range(3), y] - model(torch.zeros_like(x))[range(3), y]
-    assert torch.allclose(attr.sum(dim=(1, 2, 3)), gap, atol=0.05 * gap.abs().max().item() + 1e-3)
+    assert torch.allclose(
+        attr.sum(dim=(1, 2, 3)), gap, atol=0.05 * gap.abs().max().item() + 1e-3
+    )
 
 
 def test_grad_cam_is_nonnegative_and_input_sized(model, batch):
@@ -47,8 +49,12 @@ def test_grad_cam_is_nonnegative_and_input_sized(model, batch):
 def test_rank_correlation():
     a = torch.rand(2, 1, 5, 5)
     assert torch.allclose(rank_correlation(a, a), torch.ones(2, dtype=torch.float64))
-    assert torch.allclose(rank_correlation(a, a**3 + 1), torch.ones(2, dtype=torch.float64))
-    assert torch.allclose(rank_correlation(a, -a, absolute=False), -torch.ones(2, dtype=torch.float64))
+    assert torch.allclose(
+        rank_correlation(a, a**3 + 1), torch.ones(2, dtype=torch.float64)
+    )
+    assert torch.allclose(
+        rank_correlation(a, -a, absolute=False), -torch.ones(2, dtype=torch.float64)
+    )
     with pytest.raises(ValueError, match="same shape"):
         rank_correlation(a, a[:1])
 
@@ -57,13 +63,19 @@ def test_cascading_randomisation_goes_from_head_to_stem(model):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     steps = list(randomization_steps(model))
     blocks = residual_blocks(model)
-    assert [label for label, _ in steps] == ["up to head", *[f"up to block {i}" for i in (3, 2, 1)], "up to stem"]
+    assert [label for label, _ in steps] == [
+        "up to head",
+        *[f"up to block {i}" for i in (3, 2, 1)],
+        "up to stem",
+    ]
     first = steps[0][1]
     assert not torch.equal(first.fc.weight, model.fc.weight)
     assert torch.equal(first.conv1.weight, model.conv1.weight)
     assert torch.equal(residual_blocks(first)[-1].conv2.weight, blocks[-1].conv2.weight)
     second = steps[1][1]
-    assert not torch.equal(residual_blocks(second)[-1].conv2.weight, blocks[-1].conv2.weight)
+    assert not torch.equal(
+        residual_blocks(second)[-1].conv2.weight, blocks[-1].conv2.weight
+    )
     assert torch.equal(residual_blocks(second)[0].conv1.weight, blocks[0].conv1.weight)
     last = steps[-1][1]
     assert not torch.equal(last.conv1.weight, model.conv1.weight)
@@ -73,7 +85,9 @@ def test_cascading_randomisation_goes_from_head_to_stem(model):
 
 def test_whole_model_randomisation_changes_every_conv(model):
     rnd = randomized_copy(model, seed=1)
-    for (name, p), (_, q) in zip(model.named_parameters(), rnd.named_parameters()):
+    for (name, p), (_, q) in zip(
+        model.named_parameters(), rnd.named_parameters(), strict=False
+    ):
         if p.dim() > 1:
             assert not torch.equal(p, q), name
 
@@ -90,13 +104,30 @@ def test_black_baseline_follows_the_models_normalisation(model):
     from helpers.analysis.attribution import black_baseline
     from helpers.data import Dataset, Normalization, set_normalization
 
-    images = torch.randint(0, 256, (4, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    data = Dataset(images, torch.arange(4), [str(i) for i in range(10)], (0.3,), (0.2,), "t", "test", "m")
+    images = torch.randint(
+        0,
+        256,
+        (4, 1, 28, 28),
+        dtype=torch.uint8,
+        generator=torch.Generator().manual_seed(0),
+    )
+    data = Dataset(
+        images,
+        torch.arange(4),
+        [str(i) for i in range(10)],
+        (0.3,),
+        (0.2,),
+        "t",
+        "test",
+        "m",
+    )
     x = torch.randn(2, 1, 28, 28)
     with pytest.raises(ValueError, match="carries no input normalisation"):
         black_baseline(create_model("resnet_cifar", depth=8, width=4, in_channels=1), x)
     set_normalization(model, Normalization.of("channel", data))
     assert torch.allclose(black_baseline(model, x), torch.full_like(x, -0.3 / 0.2))
     set_normalization(model, Normalization.of("pixel", data))
-    assert torch.allclose(black_baseline(model, x), (-images.float().mean(0) / 255).expand_as(x))
+    assert torch.allclose(
+        black_baseline(model, x), (-images.float().mean(0) / 255).expand_as(x)
+    )
     del model.input_normalization

@@ -6,6 +6,7 @@ the page) finds no critical or serious violation beyond ALLOWED_AXE; on pages wi
 moving a slider changes what is shown. Screenshots go to _build/screenshots/, the audit's counts
 to _build/screenshots/axe.json; UPDATE_SCREENSHOT=1 also refreshes docs/screenshot.png.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,35 +20,54 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from _site import BUILD, ROOT, html_pages, require_site, site_pages
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOCAL_HOSTS = {"127.0.0.1"}
 # Console messages of type "error" that are expected and harmless. Each entry: (regex, why).
 ALLOWED_CONSOLE_ERRORS: list[tuple[str, str]] = [
     # @jupyter-widgets/html-manager 1.x: when a Stack's selected_index changes while a child view is
     # still being attached, Lumino dispatches a message to a view that is already gone. Seen once in
     # a CI run after three quick key presses; the slider still switched the image (asserted below).
-    (r"reading 'processLuminoMessage'", "html-manager race while a Stack child view re-attaches"),
+    (
+        r"reading 'processLuminoMessage'",
+        "html-manager race while a Stack child view re-attaches",
+    ),
 ]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_BLOCKING = ("critical", "serious")
 # Critical or serious axe violations that stay, each (rule id, regex on the element's CSS
 # selector, why). Only the theme's own furniture may appear here, never the book's content.
 ALLOWED_AXE: list[tuple[str, str, str]] = [
-    ("label-content-name-mismatch", r"\.search-button-field",
-     "pydata-sphinx-theme's search button is labelled 'Search' but also shows the shortcut "
-     "'Ctrl + K' as text; the theme's template, not the book's content"),
-    ("label-content-name-mismatch", r"\.theme-switch-button",
-     "pydata-sphinx-theme's light/dark switch: its aria-label names the action while its "
-     "visible text names the current mode; the theme's template"),
-    ("label-content-name-mismatch", r"^\.nav-link$",
-     "a navigation link that the theme's JavaScript adds outside the article"),
+    (
+        "label-content-name-mismatch",
+        r"\.search-button-field",
+        "pydata-sphinx-theme's search button is labelled 'Search' but also shows the shortcut "
+        "'Ctrl + K' as text; the theme's template, not the book's content",
+    ),
+    (
+        "label-content-name-mismatch",
+        r"\.theme-switch-button",
+        "pydata-sphinx-theme's light/dark switch: its aria-label names the action while its "
+        "visible text names the current mode; the theme's template",
+    ),
+    (
+        "label-content-name-mismatch",
+        r"^\.nav-link$",
+        "a navigation link that the theme's JavaScript adds outside the article",
+    ),
 ]
 SCREENSHOTS = BUILD / "screenshots"
 README_SCREENSHOT = ROOT / "docs" / "screenshot.png"
@@ -74,7 +94,10 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is missing: `apt-get install chromium` (see .ci/run)", pytrace=False)
+        pytest.fail(
+            "Debian chromium is missing: `apt-get install chromium` (see .ci/run)",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -96,18 +119,37 @@ class PageVisit:
         self.external: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(
-            f"console: {m.text} @ {m.location.get('url', '')}"))
+        self.page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and self.errors.append(
+                    f"console: {m.text} @ {m.location.get('url', '')}"
+                )
+            ),
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        self.page.on("requestfailed", lambda r: urlparse(r.url).hostname in LOCAL_HOSTS
-                     and self.errors.append(f"requestfailed: {r.url}"))
-        self.page.on("response", lambda r: r.status >= 400 and self.errors.append(
-            f"HTTP {r.status}: {r.url}"))
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                urlparse(r.url).hostname in LOCAL_HOSTS
+                and self.errors.append(f"requestfailed: {r.url}")
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: (
+                r.status >= 400 and self.errors.append(f"HTTP {r.status}: {r.url}")
+            ),
+        )
         self.page.goto(url, wait_until="load")
 
     def _route(self, route) -> None:
         url = route.request.url
-        if urlparse(url).scheme in ("data", "blob", "about") or urlparse(url).hostname in LOCAL_HOSTS:
+        if (
+            urlparse(url).scheme in ("data", "blob", "about")
+            or urlparse(url).hostname in LOCAL_HOSTS
+        ):
             route.continue_()
         else:  # record and block: the site must not depend on any other host
             self.external.append(url)
@@ -131,7 +173,8 @@ def _wait_for_math(page) -> None:
     page.wait_for_function(
         "() => document.querySelectorAll('.math').length > 0 && "
         "[...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
-        timeout=30_000)
+        timeout=30_000,
+    )
 
 
 RAW_MATH_JS = """() => {
@@ -154,8 +197,10 @@ AXE_COUNTS: dict[str, dict[str, int]] = {}
 def axe_audit(page) -> list[dict]:
     """Run axe-core in ``page``; every violation as {id, impact, help, targets}."""
     if not AXE_JS.is_file():
-        pytest.fail("axe-core is missing: run `npm ci` (package.json devDependencies)",
-                    pytrace=False)
+        pytest.fail(
+            "axe-core is missing: run `npm ci` (package.json devDependencies)",
+            pytrace=False,
+        )
     page.add_script_tag(path=str(AXE_JS))
     return page.evaluate(AXE_RUN_JS)
 
@@ -166,9 +211,13 @@ def _axe_allowed(rule: str, target: str) -> bool:
 
 def blocking_axe_violations(violations: list[dict]) -> list[str]:
     """'rule (impact): selector' for every critical/serious node that ALLOWED_AXE does not cover."""
-    return [f"{v['id']} ({v['impact']}): {target} -- {v['help']}"
-            for v in violations if v["impact"] in AXE_BLOCKING
-            for target in v["targets"] if not _axe_allowed(v["id"], target)]
+    return [
+        f"{v['id']} ({v['impact']}): {target} -- {v['help']}"
+        for v in violations
+        if v["impact"] in AXE_BLOCKING
+        for target in v["targets"]
+        if not _axe_allowed(v["id"], target)
+    ]
 
 
 def _record_axe(page_path: str, violations: list[dict]) -> None:
@@ -177,7 +226,9 @@ def _record_axe(page_path: str, violations: list[dict]) -> None:
         counts[f"{v['impact']}:{v['id']}"] = len(v["targets"])
     AXE_COUNTS[page_path] = counts
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / "axe.json").write_text(json.dumps(AXE_COUNTS, indent=1, sort_keys=True))
+    (SCREENSHOTS / "axe.json").write_text(
+        json.dumps(AXE_COUNTS, indent=1, sort_keys=True)
+    )
 
 
 @pytest.mark.parametrize("page_path", _pages())
@@ -189,7 +240,9 @@ def test_page_is_self_contained_and_renders(server, browser, page_path: str) -> 
     try:
         page = visit.page
         source = (site / page_path).read_text(encoding="utf-8")
-        if 'http-equiv="refresh"' in source.lower():  # index.html redirects to the landing page
+        if (
+            'http-equiv="refresh"' in source.lower()
+        ):  # index.html redirects to the landing page
             page.wait_for_url(re.compile(r".*/chapters/.*\.html"), timeout=10_000)
             page.wait_for_load_state("load")
         _wait_for_math(page)
@@ -199,22 +252,31 @@ def test_page_is_self_contained_and_renders(server, browser, page_path: str) -> 
         text = page.evaluate(RAW_MATH_JS)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / (page_path.replace("/", "__") + ".png")))
-        assert not visit.external, f"{page_path} requested other hosts: {sorted(set(visit.external))}"
+        assert not visit.external, (
+            f"{page_path} requested other hosts: {sorted(set(visit.external))}"
+        )
         for raw in ("\\(", "\\[", "$$"):
-            assert raw not in text, f"{page_path}: unrendered math delimiter {raw!r} left in the page"
+            assert raw not in text, (
+                f"{page_path}: unrendered math delimiter {raw!r} left in the page"
+            )
         bad = [e for e in visit.errors if not _allowed(e)]
         assert not bad, f"{page_path}: console errors: {bad}"
         violations = axe_audit(page)
         _record_axe(page_path, violations)
         blocking = blocking_axe_violations(violations)
-        assert not blocking, f"{page_path}: accessibility (axe-core) violations: {blocking}"
+        assert not blocking, (
+            f"{page_path}: accessibility (axe-core) violations: {blocking}"
+        )
     finally:
         visit.close()
 
 
 def _widget_pages(site: Path) -> list[str]:
-    return [p.relative_to(site).as_posix() for p in html_pages(site)
-            if WIDGET_STATE in p.read_text(encoding="utf-8")]
+    return [
+        p.relative_to(site).as_posix()
+        for p in html_pages(site)
+        if WIDGET_STATE in p.read_text(encoding="utf-8")
+    ]
 
 
 def _shown_image(page) -> str:
@@ -229,12 +291,16 @@ def _shown_image(page) -> str:
 def test_widget_slider_responds_without_kernel(server, browser) -> None:
     base, site = server
     pages = _widget_pages(site)
-    assert "chapters/how_to_use.html" in pages, "the widget demo page has no saved widget state"
+    assert "chapters/how_to_use.html" in pages, (
+        "the widget demo page has no saved widget state"
+    )
     visit = PageVisit(browser, f"{base}/chapters/how_to_use.html")
     try:
         page = visit.page
         _wait_for_math(page)
-        handle = page.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
+        handle = page.locator(
+            ".widget-slider .noUi-handle, .widget-slider .ui-slider-handle"
+        ).first
         handle.wait_for(timeout=30_000)
         handle.scroll_into_view_if_needed()
         readout = page.locator(".widget-slider .widget-readout").first
@@ -250,8 +316,12 @@ def test_widget_slider_responds_without_kernel(server, browser) -> None:
         page.wait_for_timeout(500)
         after_img, after_label = _shown_image(page), readout.inner_text()
         widget.screenshot(path=str(SCREENSHOTS / "widget_after.png"))
-        assert after_label != before_label, f"slider readout did not change ({before_label!r})"
-        assert after_img and after_img != before_img, "moving the slider did not change the image"
+        assert after_label != before_label, (
+            f"slider readout did not change ({before_label!r})"
+        )
+        assert after_img and after_img != before_img, (
+            "moving the slider did not change the image"
+        )
         bad = [e for e in visit.errors if not _allowed(e)]
         assert not bad, f"console errors on the widget page: {bad}"
         _save_readme_screenshot(page)

@@ -23,7 +23,9 @@ def server(tmp_path: Path):
     """A static HTTP server over tmp_path/www; yields (url, folder)."""
     www = tmp_path / "www"
     www.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(www)
+    )
     handler.log_message = lambda *a, **k: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -51,14 +53,20 @@ def isolated(tmp_path: Path, monkeypatch) -> Path:
 
 
 def files_under(path: Path) -> list[str]:
-    return sorted(str(p.relative_to(path)) for p in path.rglob("*")) if path.exists() else []
+    return (
+        sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+        if path.exists()
+        else []
+    )
 
 
 def serve_fmnist(server, monkeypatch) -> None:
     url, www = server
     make_fake_fmnist(www, n_train=100, n_test=50)
     monkeypatch.setattr(datasets, "FMNIST_URL", url)
-    monkeypatch.setattr(datasets, "FMNIST_MD5", {p.name: md5(p) for p in sorted(www.iterdir())})
+    monkeypatch.setattr(
+        datasets, "FMNIST_MD5", {p.name: md5(p) for p in sorted(www.iterdir())}
+    )
 
 
 def test_fashion_mnist_downloads_into_the_cache(isolated, server, monkeypatch) -> None:
@@ -67,9 +75,12 @@ def test_fashion_mnist_downloads_into_the_cache(isolated, server, monkeypatch) -
     assert len(ds) == 50
     target = isolated / "cache" / "data" / "fashion-mnist"
     assert Path(ds.source) == target.resolve()
-    assert files_under(isolated / "cwd") == [], "nothing is written to the working directory"
+    assert files_under(isolated / "cwd") == [], (
+        "nothing is written to the working directory"
+    )
     assert files_under(isolated / "cache" / "data") == ["fashion-mnist"] + [
-        f"fashion-mnist/{name}" for name in sorted(datasets.FMNIST_MD5)]
+        f"fashion-mnist/{name}" for name in sorted(datasets.FMNIST_MD5)
+    ]
 
 
 def test_cifar_downloads_unpacks_and_removes_the_archive(isolated, server, monkeypatch):
@@ -89,7 +100,9 @@ def test_cifar_downloads_unpacks_and_removes_the_archive(isolated, server, monke
 def test_missing_file_names_url_error_and_manual_fix(isolated, server, monkeypatch):
     serve_fmnist(server, monkeypatch)
     url, www = server
-    (www / "t10k-labels-idx1-ubyte.gz").unlink()  # the last file fails: three are on disk
+    (
+        www / "t10k-labels-idx1-ubyte.gz"
+    ).unlink()  # the last file fails: three are on disk
     with pytest.raises(DownloadError) as info:
         load_dataset("fashion-mnist", "train")
     message = str(info.value)
@@ -108,7 +121,9 @@ def test_checksum_mismatch_keeps_nothing(isolated, server, monkeypatch):
 
 
 def test_unreachable_server(isolated, monkeypatch):
-    monkeypatch.setattr(datasets, "CIFAR_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz")
+    monkeypatch.setattr(
+        datasets, "CIFAR_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz"
+    )
     with pytest.raises(DownloadError) as info:
         load_dataset("cifar10", "test")
     message = str(info.value)

@@ -22,7 +22,15 @@ from _site import ROOT
 pytestmark = pytest.mark.slow
 
 TORCH = os.environ.get("COLAB_VENV_TORCH", "torch==2.14.1 torchvision==0.29.1").split()
-PREINSTALLED = [*TORCH, "numpy", "matplotlib", "ipywidgets", "tqdm", "ipykernel", "nbclient"]
+PREINSTALLED = [
+    *TORCH,
+    "numpy",
+    "matplotlib",
+    "ipywidgets",
+    "tqdm",
+    "ipykernel",
+    "nbclient",
+]
 CHAPTERS = ["how_to_use.ipynb", "01_cnn_basics.ipynb"]  # the two cheapest
 
 RUNNER = r"""
@@ -53,9 +61,14 @@ def colab_venv() -> Path:
     python = venv / "bin" / "python"
     if not (venv / ".ready").exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PREINSTALLED], check=True)
-        subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *PREINSTALLED], check=True
+        )
+        subprocess.run(
+            [str(python), "-m", "ipykernel", "install", "--sys-prefix"],
+            check=True,
+            capture_output=True,
+        )
         (venv / ".ready").touch()
     return venv
 
@@ -68,22 +81,35 @@ def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
     (fake / "google" / "__init__.py").write_text("")
     (fake / "google" / "colab" / "__init__.py").write_text(FAKE_COLAB)
     (fake / "sitecustomize.py").write_text("import google.colab  # as on Colab\n")
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
-                          text=True, check=True).stdout.strip()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("RESNET_BOOK_", "JUPYTER", "PYTHON", "VIRTUAL_ENV"))}
-    env.update({
-        "PYTHONPATH": str(fake),
-        "PYTHONNOUSERSITE": "1",
-        "RESNET_BOOK_HELPERS": f"git+file://{ROOT}@{head}",
-        "RESNET_BOOK_PROFILE": "smoke",
-        "RESNET_BOOK_CACHE": str(tmp_path / "cache"),
-        "HOME": str(tmp_path / "home"),
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    })
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RESNET_BOOK_", "JUPYTER", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(fake),
+            "PYTHONNOUSERSITE": "1",
+            "RESNET_BOOK_HELPERS": f"git+file://{ROOT}@{head}",
+            "RESNET_BOOK_PROFILE": "smoke",
+            "RESNET_BOOK_CACHE": str(tmp_path / "cache"),
+            "HOME": str(tmp_path / "home"),
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        }
+    )
     for missing in ("captum", "helpers"):  # what the setup cell must bring in
-        probe = subprocess.run([python, "-c", f"import {missing}"], cwd=tmp_path, env=env,
-                               capture_output=True)
+        probe = subprocess.run(
+            [python, "-c", f"import {missing}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+        )
         assert probe.returncode != 0, f"{missing} is already in the venv; rebuild it"
     outside = tmp_path / "reader"
     outside.mkdir()
@@ -92,18 +118,43 @@ def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
         timings = {}
         for name in CHAPTERS:
             result = subprocess.run(
-                [python, str(tmp_path / "runner.py"), str(ROOT / "colab" / name), str(outside),
-                 str(tmp_path / f"out-{name}")], cwd=outside, env=env, capture_output=True,
-                text=True, timeout=1800)
+                [
+                    python,
+                    str(tmp_path / "runner.py"),
+                    str(ROOT / "colab" / name),
+                    str(outside),
+                    str(tmp_path / f"out-{name}"),
+                ],
+                cwd=outside,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
             assert result.returncode == 0, f"{name} failed:\n{result.stderr[-4000:]}"
-            timings[name] = json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
+            timings[name] = json.loads(result.stdout.strip().splitlines()[-1])[
+                "seconds"
+            ]
             nb = json.loads((tmp_path / f"out-{name}").read_text())
             setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
             shown = "".join(t for o in setup["outputs"] for t in o.get("text", ""))
             assert "profile: smoke" in shown and "precision:" in shown, shown
         print(f"\nColab-like run times (s): {timings}")
-        assert list(outside.iterdir()) == [], "nothing is written to the working directory"
+        assert list(outside.iterdir()) == [], (
+            "nothing is written to the working directory"
+        )
     finally:
         # helpers and captum were installed into the cached venv: remove them for the next run
-        subprocess.run([python, "-m", "pip", "uninstall", "-q", "-y", "resnet-book-helpers",
-                        "captum"], capture_output=True)
+        subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "uninstall",
+                "-q",
+                "-y",
+                "resnet-book-helpers",
+                "captum",
+            ],
+            capture_output=True,
+        )

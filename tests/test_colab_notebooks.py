@@ -23,8 +23,19 @@ import colab_notebooks  # noqa: E402
 from sync_setup_cell import toc_notebooks  # noqa: E402
 
 CHAPTERS = toc_notebooks()
-RAW_MYST = ["{cite", "{term", "```{", ":::{", "{glue", "{numref", "{ref}", "{doc}", "{eq}",
-            "{exercise}", "{solution}"]
+RAW_MYST = [
+    "{cite",
+    "{term",
+    "```{",
+    ":::{",
+    "{glue",
+    "{numref",
+    "{ref}",
+    "{doc}",
+    "{eq}",
+    "{exercise}",
+    "{solution}",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +50,12 @@ def markdown(nb) -> str:
 def test_colab_folder_is_up_to_date() -> None:
     wanted = colab_notebooks.render_all()
     assert sorted(wanted) == sorted(p.name for p in CHAPTERS)
-    stale = [name for name, text in wanted.items()
-             if not (ROOT / "colab" / name).exists()
-             or (ROOT / "colab" / name).read_text(encoding="utf-8") != text]
+    stale = [
+        name
+        for name, text in wanted.items()
+        if not (ROOT / "colab" / name).exists()
+        or (ROOT / "colab" / name).read_text(encoding="utf-8") != text
+    ]
     assert not stale, f"{stale}: run `python scripts/colab_notebooks.py`"
     extra = {p.name for p in (ROOT / "colab").glob("*.ipynb")} - set(wanted)
     assert not extra, f"colab/ has notebooks no chapter makes: {extra}"
@@ -53,14 +67,20 @@ def test_rendered_markdown_has_no_raw_myst(chapter: Path) -> None:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(ROOT / "colab" / chapter.name, as_version=4)
-    only_md = nbformat.v4.new_notebook(cells=[c for c in nb.cells if c.cell_type == "markdown"])
+    only_md = nbformat.v4.new_notebook(
+        cells=[c for c in nb.cells if c.cell_type == "markdown"]
+    )
     html, _ = HTMLExporter(template_name="basic").from_notebook_node(only_md)
     body = re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)
     for raw in RAW_MYST:
         assert raw not in body, f"{chapter.name}: {raw!r} is shown raw"
-    assert not re.search(r"^\([\w\-:.]+\)=\s*$", markdown(nb), re.M), "a label is shown raw"
+    assert not re.search(r"^\([\w\-:.]+\)=\s*$", markdown(nb), re.M), (
+        "a label is shown raw"
+    )
     relative = re.findall(r'(?:href|src)="(?!https?:|mailto:|#)([^"]*)"', body)
-    assert not relative, f"{chapter.name}: links that do not resolve on Colab: {relative}"
+    assert not relative, (
+        f"{chapter.name}: links that do not resolve on Colab: {relative}"
+    )
     source = markdown(nbformat.read(chapter, as_version=4))
     solutions = len(re.findall(r"^`{3,}\{solution\}", source, re.M))
     assert body.count("<details>") == solutions, "every solution is folded, once"
@@ -73,13 +93,20 @@ def test_every_solution_is_inside_details(chapter: Path) -> None:
     converted = markdown(nbformat.read(ROOT / "colab" / chapter.name, as_version=4))
     folded = "\n".join(re.findall(r"<details>.*?</details>", converted, re.S))
     outside = re.sub(r"<details>.*?</details>", "", converted, flags=re.S)
-    for body in re.findall(r"^`{3,}\{solution\}.*\n((?:.*\n){1,8})", source + "\n", re.M):
+    for body in re.findall(
+        r"^`{3,}\{solution\}.*\n((?:.*\n){1,8})", source + "\n", re.M
+    ):
         lines = [ln for ln in body.splitlines() if not re.match(r"^(:|`{3,}|\s*$)", ln)]
-        pieces = [piece for line in lines[:3]
-                  for piece in re.split(r"\{\w+(?::\w+)?\}`[^`]*`|\$[^$]*\$|[`*]", line)]
+        pieces = [
+            piece
+            for line in lines[:3]
+            for piece in re.split(r"\{\w+(?::\w+)?\}`[^`]*`|\$[^$]*\$|[`*]", line)
+        ]
         probe = max((p.strip() for p in pieces), key=len)
         assert len(probe) > 8, lines
-        assert probe in folded and probe not in outside, f"{chapter.name}: {probe!r} not folded"
+        assert probe in folded and probe not in outside, (
+            f"{chapter.name}: {probe!r} not folded"
+        )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -97,13 +124,20 @@ def test_citation_term_and_admonition(book) -> None:
     text = cc.convert_markdown(
         "(sec-x)=\n# Title\n\nAs {cite:t}`he2016deep` showed {cite:p}`he2016deep,he2016identity`,"
         " a {term}`Residual block` or {term}`blocks <residual block>`.\n\n"
-        ":::{tip} Try it\n:class: x\nChange $n$.\n:::\n\n```{note}\nA note.\n```", page)
+        ":::{tip} Try it\n:class: x\nChange $n$.\n:::\n\n```{note}\nA note.\n```",
+        page,
+    )
     refs = f"{book.base}chapters/appendix/references.html#cite-"
     assert f"[He et al. (2016)]({refs}he2016deep)" in text
-    assert f"([He et al., 2016]({refs}he2016deep); [He et al., 2016]({refs}he2016identity))" in text
+    assert (
+        f"([He et al., 2016]({refs}he2016deep); [He et al., 2016]({refs}he2016identity))"
+        in text
+    )
     gloss = f"{book.base}chapters/appendix/glossary.html#term-residual-block"
     assert f"[Residual block]({gloss})" in text and f"[blocks]({gloss})" in text
-    assert "> **Try it**\n>\n> Change $n$." in text and "> **Note**\n>\n> A note." in text
+    assert (
+        "> **Try it**\n>\n> Change $n$." in text and "> **Note**\n>\n> A note." in text
+    )
     assert "sec-x" not in text and ":class:" not in text
 
 
@@ -116,23 +150,41 @@ def test_exercises_figures_glue_and_references(book) -> None:
         "The block. It adds.\n```\n\n"
         "Error {glue:text}`best_err:.1f` %, see {numref}`fig-block`, {ref}`sec-residual-networks`,"
         " {doc}`the summary <07_summary>` and [chapter 2](02_vanishing_gradients.ipynb#sec).",
-        page)
+        page,
+    )
     assert "**Exercise 1** (Count)\n\nHow many?\n```python\nx = 1\n```" in text
-    assert "<details>\n<summary>Solution to Exercise 1 (click to show)</summary>\n\nSeven." in text
-    assert f"![A block]({book.base}_images/residual_block.svg)\n\n*The block. It adds.*" in text
+    assert (
+        "<details>\n<summary>Solution to Exercise 1 (click to show)</summary>\n\nSeven."
+        in text
+    )
+    assert (
+        f"![A block]({book.base}_images/residual_block.svg)\n\n*The block. It adds.*"
+        in text
+    )
     assert "*(best err: computed by the code above)*" in text
-    assert f'[Figure "The block"]({book.base}chapters/03_residual_networks.html#fig-block)' in text
-    assert f"[Deep residual networks]({book.base}chapters/03_residual_networks.html" \
-           "#sec-residual-networks)" in text
+    assert (
+        f'[Figure "The block"]({book.base}chapters/03_residual_networks.html#fig-block)'
+        in text
+    )
+    assert (
+        f"[Deep residual networks]({book.base}chapters/03_residual_networks.html"
+        "#sec-residual-networks)" in text
+    )
     assert f"[the summary]({book.base}chapters/07_summary.html)" in text
     assert f"[chapter 2]({book.base}chapters/02_vanishing_gradients.html#sec)" in text
 
 
-@pytest.mark.parametrize("url, site", [
-    ("https://github.com/resnet-book/resnet-book", "https://resnet-book.github.io/resnet-book/"),
-    ("https://github.com/Alice/my-fork.git", "https://alice.github.io/my-fork/"),
-    ("https://github.com/alice/alice.github.io", "https://alice.github.io/"),
-])
+@pytest.mark.parametrize(
+    "url, site",
+    [
+        (
+            "https://github.com/resnet-book/resnet-book",
+            "https://resnet-book.github.io/resnet-book/",
+        ),
+        ("https://github.com/Alice/my-fork.git", "https://alice.github.io/my-fork/"),
+        ("https://github.com/alice/alice.github.io", "https://alice.github.io/"),
+    ],
+)
 def test_site_url_follows_the_repository(url, site) -> None:
     assert cc.site_url(url) == site
 
@@ -143,14 +195,30 @@ def test_anchors_match_what_sphinx_writes(tmp_path: Path, book) -> None:
     (tmp_path / "conf.py").write_text(
         "extensions = ['myst_parser', 'sphinxcontrib.bibtex']\n"
         f"bibtex_bibfiles = [{str(ROOT / 'references.bib')!r}]\n"
-        "bibtex_reference_style = 'author_year'\nbibtex_cite_id = 'cite-{key}'\n")
+        "bibtex_reference_style = 'author_year'\nbibtex_cite_id = 'cite-{key}'\n"
+    )
     terms = ["He initialisation", "ILSVRC", "top-1 error"]
     glossary = "".join(f"{book.terms[t.lower()]}\n  Defined.\n\n" for t in terms)
-    (tmp_path / "index.md").write_text(f"# T\n\n```{{glossary}}\n{glossary}```\n\n"
-                                       "```{bibliography}\n:all:\n```\n")
-    subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(tmp_path),
-                    str(tmp_path / "out")], check=True, capture_output=True)
-    ids = set(re.findall(r'id="([^"]+)"', (tmp_path / "out" / "index.html").read_text()))
+    (tmp_path / "index.md").write_text(
+        f"# T\n\n```{{glossary}}\n{glossary}```\n\n```{{bibliography}}\n:all:\n```\n"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-q",
+            "-b",
+            "html",
+            str(tmp_path),
+            str(tmp_path / "out"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    ids = set(
+        re.findall(r'id="([^"]+)"', (tmp_path / "out" / "index.html").read_text())
+    )
     for term in terms:
         assert cc.term_id(book.terms[term.lower()]) in ids
     for key in ("he2016deep", "he2016identity"):
@@ -163,23 +231,39 @@ def test_every_term_and_citation_is_defined(book) -> None:
         for m in re.finditer(r"\{term\}`([^`]*)`", text):
             term = cc.EXPLICIT.match(m.group(1))
             term = term.group("target") if term else m.group(1)
-            assert term.lower() in book.terms, f"{chapter.name}: no glossary entry {term!r}"
+            assert term.lower() in book.terms, (
+                f"{chapter.name}: no glossary entry {term!r}"
+            )
         for m in re.finditer(r"\{cite(?::\w+)?\}`([^`]*)`", text):
             for key in m.group(1).split(","):
-                assert key.strip() in book.citations, f"{chapter.name}: unknown key {key!r}"
+                assert key.strip() in book.citations, (
+                    f"{chapter.name}: unknown key {key!r}"
+                )
 
 
 def test_launch_button_opens_the_colab_edition(tmp_path: Path) -> None:
     theme = "https://colab.research.google.com/github/alice/fork/blob/main/chapters/01_cnn_basics.ipynb"
     assert colab_launch.colab_url(theme, "chapters/01_cnn_basics", ROOT) == (
-        "https://colab.research.google.com/github/alice/fork/blob/main/colab/01_cnn_basics.ipynb")
-    assert colab_launch.colab_url(theme.replace("01_cnn_basics", "intro"),
-                                  "chapters/intro", ROOT) is None
-    context = {"header_buttons": [{"label": "launch-buttons", "buttons": [
-        {"text": "Colab", "url": theme}]}]}
+        "https://colab.research.google.com/github/alice/fork/blob/main/colab/01_cnn_basics.ipynb"
+    )
+    assert (
+        colab_launch.colab_url(
+            theme.replace("01_cnn_basics", "intro"), "chapters/intro", ROOT
+        )
+        is None
+    )
+    context = {
+        "header_buttons": [
+            {"label": "launch-buttons", "buttons": [{"text": "Colab", "url": theme}]}
+        ]
+    }
     app = type("App", (), {"srcdir": str(ROOT)})()
-    colab_launch._on_page_context(app, "chapters/01_cnn_basics", "page.html", context, None)
-    assert context["header_buttons"][0]["buttons"][0]["url"].endswith("/colab/01_cnn_basics.ipynb")
+    colab_launch._on_page_context(
+        app, "chapters/01_cnn_basics", "page.html", context, None
+    )
+    assert context["header_buttons"][0]["buttons"][0]["url"].endswith(
+        "/colab/01_cnn_basics.ipynb"
+    )
 
 
 def test_no_binder() -> None:
@@ -188,4 +272,6 @@ def test_no_binder() -> None:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     assert "binderhub_url" not in config["launch_buttons"]
     assert "binder" not in (ROOT / "README.md").read_text(encoding="utf-8").lower()
-    assert json.loads((ROOT / "colab" / CHAPTERS[0].name).read_text())["metadata"]["colab"]
+    assert json.loads((ROOT / "colab" / CHAPTERS[0].name).read_text())["metadata"][
+        "colab"
+    ]

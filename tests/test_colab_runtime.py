@@ -26,9 +26,19 @@ def tiny_profile(tmp_path: Path, monkeypatch) -> Profile:
     root = make_fake_fmnist(tmp_path / "fm", n_train=300, n_test=100)
     monkeypatch.setenv("RESNET_BOOK_DATA", str(root))
     monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "cache"))
-    return Profile(name="smoke", dataset="fashion-mnist", train_subset=160, test_subset=60,
-                   width=4, depths=(8, 14), epochs=3, batch_size=32, lr=0.05, val_size=50,
-                   device="cpu")
+    return Profile(
+        name="smoke",
+        dataset="fashion-mnist",
+        train_subset=160,
+        test_subset=60,
+        width=4,
+        depths=(8, 14),
+        epochs=3,
+        batch_size=32,
+        lr=0.05,
+        val_size=50,
+        device="cpu",
+    )
 
 
 def test_cache_root_rule(monkeypatch, tmp_path) -> None:
@@ -44,12 +54,15 @@ def test_cache_root_outside_a_checkout(monkeypatch, tmp_path) -> None:
     """A pip-installed helpers (no _toc.yml next to it) caches under ~/.cache/resnet-book."""
     monkeypatch.delenv("RESNET_BOOK_CACHE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(runtime, "__file__", str(tmp_path / "site" / "helpers" / "runtime.py"))
+    monkeypatch.setattr(
+        runtime, "__file__", str(tmp_path / "site" / "helpers" / "runtime.py")
+    )
     assert runtime.cache_root() == tmp_path / ".cache" / "resnet-book"
 
 
-@pytest.mark.parametrize("value, shown", [(None, True), ("1", True), ("0", False),
-                                          ("false", False)])
+@pytest.mark.parametrize(
+    "value, shown", [(None, True), ("1", True), ("0", False), ("false", False)]
+)
 def test_progress_switch(monkeypatch, value, shown) -> None:
     if value is None:
         monkeypatch.delenv("RESNET_BOOK_PROGRESS", raising=False)
@@ -69,7 +82,9 @@ def test_use_drive_points_the_cache_at_drive(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("RESNET_BOOK_CACHE", raising=False)
     root = runtime.use_drive()
     assert mounted == [str(tmp_path / "drive")]
-    assert root == tmp_path / "drive" / "MyDrive" / "resnet-book-cache" and root.is_dir()
+    assert (
+        root == tmp_path / "drive" / "MyDrive" / "resnet-book-cache" and root.is_dir()
+    )
     assert runtime.cache_root() == root
 
 
@@ -80,17 +95,25 @@ def test_use_drive_outside_colab_says_what_to_do(monkeypatch) -> None:
         runtime.use_drive()
 
 
-def test_interrupted_cached_training_resumes_to_the_same_weights(tiny_profile, monkeypatch):
+def test_interrupted_cached_training_resumes_to_the_same_weights(
+    tiny_profile, monkeypatch
+):
     """A disconnect in epoch 2 of 3 (KeyboardInterrupt), then the same call again: it resumes
     from the checkpoint and ends bitwise equal to an uninterrupted run (CPU)."""
-    reference, ref_history = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
-    monkeypatch.setenv("RESNET_BOOK_CACHE", str(Path(runtime.cache_root()).parent / "cache2"))
+    reference, ref_history = train_cached(
+        "resnet_cifar", tiny_profile, depth=8, progress=False
+    )
+    monkeypatch.setenv(
+        "RESNET_BOOK_CACHE", str(Path(runtime.cache_root()).parent / "cache2")
+    )
 
     real_lr_at, calls = loop.lr_at, {"n": 0}
 
     def interrupt_at_step_7(step, config, total):
         calls["n"] += 1
-        if step == 7 and calls["n"] < 100:  # 5 steps per epoch: in the middle of epoch 2
+        if (
+            step == 7 and calls["n"] < 100
+        ):  # 5 steps per epoch: in the middle of epoch 2
             calls["n"] = 100
             raise KeyboardInterrupt
         return real_lr_at(step, config, total)
@@ -102,14 +125,20 @@ def test_interrupted_cached_training_resumes_to_the_same_weights(tiny_profile, m
     assert checkpoint.suffix == ".pt"
     assert not [p for p in runtime.cache_root().iterdir() if p.name != "checkpoints"]
 
-    resumed, history = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
+    resumed, history = train_cached(
+        "resnet_cifar", tiny_profile, depth=8, progress=False
+    )
     assert not history.from_cache
     assert [e["train_loss"] for e in history.epochs] == [
-        e["train_loss"] for e in ref_history.epochs]
-    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values(),
-                    strict=True):
+        e["train_loss"] for e in ref_history.epochs
+    ]
+    for a, b in zip(
+        reference.state_dict().values(), resumed.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b)
-    assert not runtime.checkpoint_dir().exists(), "the checkpoint is removed once stored"
+    assert not runtime.checkpoint_dir().exists(), (
+        "the checkpoint is removed once stored"
+    )
     _, again = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
     assert again.from_cache, "a finished run is reused (by this or another chapter)"
 
@@ -121,14 +150,19 @@ def test_interrupted_cached_training_resumes_to_the_same_weights(tiny_profile, m
 
 def fake_cuda(monkeypatch, name: str, capability: tuple[int, int]) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(
+        torch.cuda, "get_device_capability", lambda device=None: capability
+    )
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: name)
 
 
-@pytest.mark.parametrize("name, capability, precision", [
-    ("Tesla T4", (7, 5), "fp16 autocast + GradScaler"),
-    ("NVIDIA A100-SXM4-40GB", (8, 0), "bf16 autocast"),
-])
+@pytest.mark.parametrize(
+    "name, capability, precision",
+    [
+        ("Tesla T4", (7, 5), "fp16 autocast + GradScaler"),
+        ("NVIDIA A100-SXM4-40GB", (8, 0), "bf16 autocast"),
+    ],
+)
 def test_setup_on_a_gpu(monkeypatch, capsys, name, capability, precision) -> None:
     fake_cuda(monkeypatch, name, capability)
     monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
@@ -163,12 +197,28 @@ def test_setup_on_colab_without_a_gpu_says_how_to_get_one(monkeypatch, capsys) -
 # ch. 6 four families at their default CIFAR size.
 CHAPTER_TRAINING = {
     "02_vanishing_gradients": [("plain20", 1), ("plain56", 1)],
-    "03_residual_networks": [("plain20", 1), ("resnet20", 1), ("plain56", 1), ("resnet56", 1)],
-    "04_training_and_testing": [("plain20", 2), ("resnet20", 2), ("plain56", 2), ("resnet56", 2)],
-    "06_related_work": [("vgg_cifar", 1), ("googlenet_cifar", 1), ("resnet20", 1),
-                        ("densenet_cifar", 1)],
+    "03_residual_networks": [
+        ("plain20", 1),
+        ("resnet20", 1),
+        ("plain56", 1),
+        ("resnet56", 1),
+    ],
+    "04_training_and_testing": [
+        ("plain20", 2),
+        ("resnet20", 2),
+        ("plain56", 2),
+        ("resnet56", 2),
+    ],
+    "06_related_work": [
+        ("vgg_cifar", 1),
+        ("googlenet_cifar", 1),
+        ("resnet20", 1),
+        ("densenet_cifar", 1),
+    ],
 }
-OVERHEAD_MIN = 2.5  # pip install, CIFAR-10 download and decode, CUDA start, untimed cells
+OVERHEAD_MIN = (
+    2.5  # pip install, CIFAR-10 download and decode, CUDA start, untimed cells
+)
 
 
 def test_gpu_profile_fits_ten_minutes_per_chapter_on_a_t4() -> None:
@@ -178,23 +228,40 @@ def test_gpu_profile_fits_ten_minutes_per_chapter_on_a_t4() -> None:
 
     profile = get_profile("gpu")
     assert profile.depths == (20, 56) and profile.dataset == "cifar10"
-    train = 50_000 - profile.val_size if profile.train_subset is None else profile.train_subset
+    train = (
+        50_000 - profile.val_size
+        if profile.train_subset is None
+        else profile.train_subset
+    )
     test = profile.test_subset or 10_000
     estimates = {}
     for chapter, runs in CHAPTER_TRAINING.items():
-        macs = [(count_macs(create_model(name, **_model_kwargs(name, profile, {})),
-                            (1, 3, 32, 32)), n) for name, n in runs]
+        macs = [
+            (
+                count_macs(
+                    create_model(name, **_model_kwargs(name, profile, {})),
+                    (1, 3, 32, 32),
+                ),
+                n,
+            )
+            for name, n in runs
+        ]
         estimates[chapter] = runtime.estimate_minutes(macs, train, test, profile.epochs)
     print({k: f"{v:.1f} min" for k, v in estimates.items()})
     assert max(estimates.values()) + OVERHEAD_MIN <= 10, estimates
     assert estimates["04_training_and_testing"] > 4, "the estimate itself went wrong"
 
 
-@pytest.mark.parametrize("name, capability, precision", [
-    ("Tesla T4", (7, 5), "fp16 autocast + GradScaler"),
-    ("NVIDIA A100-SXM4-80GB", (8, 0), "bf16 autocast"),
-])
-def test_the_setup_cell_on_colab_with_a_gpu(monkeypatch, capsys, name, capability, precision):
+@pytest.mark.parametrize(
+    "name, capability, precision",
+    [
+        ("Tesla T4", (7, 5), "fp16 autocast + GradScaler"),
+        ("NVIDIA A100-SXM4-80GB", (8, 0), "bf16 autocast"),
+    ],
+)
+def test_the_setup_cell_on_colab_with_a_gpu(
+    monkeypatch, capsys, name, capability, precision
+):
     """The chapters' first cell itself, on a mocked Colab with helpers already installed."""
     fake_cuda(monkeypatch, name, capability)
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))

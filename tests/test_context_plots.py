@@ -50,8 +50,10 @@ def test_timeline_and_scatter():
     fig = cp.plot_timeline()
     markers = [line for line in fig.axes[0].get_lines() if line.get_marker() == "o"]
     assert len(markers) == len(pr.ARCHITECTURES)
-    rows = [{"name": "resnet50", "params": 25_557_032, "gmacs": 3.86},
-            {"name": "vgg16", "params": 138_357_544, "gmacs": 15.47}]
+    rows = [
+        {"name": "resnet50", "params": 25_557_032, "gmacs": 3.86},
+        {"name": "vgg16", "params": 138_357_544, "gmacs": 15.47},
+    ]
     fig = cp.plot_cost_scatter(rows)
     offsets = fig.axes[0].collections[0].get_offsets()
     assert np.allclose(offsets[0], [3.86, 25.557032])

@@ -24,7 +24,9 @@ def test_fmnist_from_idx_files(fake_fmnist: Path) -> None:
     raw = gzip.open(fake_fmnist / "t10k-images-idx3-ubyte.gz").read()[16:]
     assert ds.images.shape == (200, 1, 28, 28) and ds.images.dtype == torch.uint8
     assert ds.labels.dtype == torch.int64
-    assert torch.equal(ds.images.flatten(), torch.frombuffer(bytearray(raw), dtype=torch.uint8))
+    assert torch.equal(
+        ds.images.flatten(), torch.frombuffer(bytearray(raw), dtype=torch.uint8)
+    )
     assert ds.classes[0] == "T-shirt/top" and len(ds.classes) == 10
     assert ds.source == str(fake_fmnist.resolve()) and ds.mean == (0.2860,)
 
@@ -42,7 +44,12 @@ def test_fmnist_uncompressed_and_subdir(tmp_path: Path) -> None:
 def test_cifar_from_pickles(fake_cifar: Path) -> None:
     train = load_dataset("cifar10", "train", root=fake_cifar, val_size=0)
     test = load_dataset("cifar10", "test", root=fake_cifar)
-    assert train.images.shape == (500, 3, 32, 32) and test.images.shape == (100, 3, 32, 32)
+    assert train.images.shape == (500, 3, 32, 32) and test.images.shape == (
+        100,
+        3,
+        32,
+        32,
+    )
     with open(fake_cifar / "cifar-10-batches-py" / "data_batch_2", "rb") as f:
         batch = pickle.load(f, encoding="bytes")
     # image 0 of batch 2 is image 100 of the training set, channel-major as in the pickle
@@ -70,7 +77,9 @@ def test_unknown_names() -> None:
         load_dataset("fashion-mnist", "training")
 
 
-@pytest.mark.parametrize("damage", ["bad_gzip", "bad_magic", "truncated", "count_mismatch"])
+@pytest.mark.parametrize(
+    "damage", ["bad_gzip", "bad_magic", "truncated", "count_mismatch"]
+)
 def test_corrupt_idx_names_the_file(fake_fmnist: Path, damage: str) -> None:
     target = fake_fmnist / "t10k-images-idx3-ubyte.gz"
     if damage == "bad_gzip":
@@ -96,7 +105,9 @@ def test_corrupt_cifar_names_the_file(fake_cifar: Path, damage: str) -> None:
         target.write_bytes(b"\x00garbage")
     else:
         with open(target, "wb") as f:
-            pickle.dump({b"data": np.zeros((10, 100), np.uint8), b"labels": [0] * 10}, f)
+            pickle.dump(
+                {b"data": np.zeros((10, 100), np.uint8), b"labels": [0] * 10}, f
+            )
     with pytest.raises(DatasetError, match="data_batch_3"):
         load_dataset("cifar10", "train", root=fake_cifar, download=False)
 
@@ -114,49 +125,87 @@ def test_val_split_disjoint_and_fixed_by_seed(fake_fmnist: Path) -> None:
     def key(ds):  # identify images by content
         return {bytes(im.numpy().tobytes()) for im in ds.images}
 
-    train = load_dataset("fashion-mnist", "train", root=fake_fmnist, val_size=100, seed=0)
+    train = load_dataset(
+        "fashion-mnist", "train", root=fake_fmnist, val_size=100, seed=0
+    )
     val = load_dataset("fashion-mnist", "val", root=fake_fmnist, val_size=100, seed=0)
-    val_again = load_dataset("fashion-mnist", "val", root=fake_fmnist, val_size=100, seed=0)
-    val_other = load_dataset("fashion-mnist", "val", root=fake_fmnist, val_size=100, seed=1)
+    val_again = load_dataset(
+        "fashion-mnist", "val", root=fake_fmnist, val_size=100, seed=0
+    )
+    val_other = load_dataset(
+        "fashion-mnist", "val", root=fake_fmnist, val_size=100, seed=1
+    )
     assert len(train) == 500 and len(val) == 100
     assert not key(train) & key(val)
-    assert key(train) | key(val) == key(load_dataset("fashion-mnist", "train", root=fake_fmnist, val_size=0))
+    assert key(train) | key(val) == key(
+        load_dataset("fashion-mnist", "train", root=fake_fmnist, val_size=0)
+    )
     assert torch.equal(val.images, val_again.images)
     assert key(val) != key(val_other)
     assert torch.bincount(val.labels, minlength=10).tolist() == [10] * 10
 
 
 def test_subset_is_class_balanced(fake_fmnist: Path) -> None:
-    ds = load_dataset("fashion-mnist", "train", root=fake_fmnist, subset=205, val_size=100)
+    ds = load_dataset(
+        "fashion-mnist", "train", root=fake_fmnist, subset=205, val_size=100
+    )
     counts = torch.bincount(ds.labels, minlength=10)
     assert len(ds) == 205 and counts.max() - counts.min() <= 1
-    assert len(load_dataset("fashion-mnist", "train", root=fake_fmnist, subset=500, val_size=100)) == 500
+    assert (
+        len(
+            load_dataset(
+                "fashion-mnist", "train", root=fake_fmnist, subset=500, val_size=100
+            )
+        )
+        == 500
+    )
     with pytest.raises(ValueError, match="subset"):
         load_dataset("fashion-mnist", "train", root=fake_fmnist, subset=0, val_size=100)
     with pytest.raises(ValueError, match="val_size"):
         load_dataset("fashion-mnist", "train", root=fake_fmnist)  # 5000 > 600 images
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(name=None), "dataset name must be a string"),
-    (dict(subset=501), r"subset=501 is larger than the 'train' split .*500 images"),
-    (dict(subset=2.5), "subset must be a positive whole number"),
-    (dict(subset=True), "subset must be a positive whole number"),
-    (dict(val_size=-100), "val_size must be a whole number of held-out training images >= 0"),
-    (dict(val_size=0.1), "val_size must be a whole number"),
-])
-def test_bad_arguments_name_the_fix(fake_fmnist: Path, kwargs: dict, match: str) -> None:
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(name=None), "dataset name must be a string"),
+        (dict(subset=501), r"subset=501 is larger than the 'train' split .*500 images"),
+        (dict(subset=2.5), "subset must be a positive whole number"),
+        (dict(subset=True), "subset must be a positive whole number"),
+        (
+            dict(val_size=-100),
+            "val_size must be a whole number of held-out training images >= 0",
+        ),
+        (dict(val_size=0.1), "val_size must be a whole number"),
+    ],
+)
+def test_bad_arguments_name_the_fix(
+    fake_fmnist: Path, kwargs: dict, match: str
+) -> None:
     """Issue 12, defect 6: each used to load silently (or fail deep inside) instead."""
-    args = dict(name="fashion-mnist", split="train", root=fake_fmnist, val_size=100) | kwargs
+    args = (
+        dict(name="fashion-mnist", split="train", root=fake_fmnist, val_size=100)
+        | kwargs
+    )
     with pytest.raises(ValueError, match=match):
         load_dataset(args.pop("name"), args.pop("split"), **args)
 
 
-@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.exists(), reason="Debian dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not DEBIAN_FASHION_MNIST.exists(),
+    reason="Debian dataset-fashion-mnist not installed",
+)
 def test_real_debian_fashion_mnist() -> None:
-    train = load_dataset("fashion-mnist", "train", root=DEBIAN_FASHION_MNIST, val_size=0)
+    train = load_dataset(
+        "fashion-mnist", "train", root=DEBIAN_FASHION_MNIST, val_size=0
+    )
     test = load_dataset("fashion-mnist", "test", root=DEBIAN_FASHION_MNIST)
-    assert train.images.shape == (60000, 1, 28, 28) and test.images.shape == (10000, 1, 28, 28)
+    assert train.images.shape == (60000, 1, 28, 28) and test.images.shape == (
+        10000,
+        1,
+        28,
+        28,
+    )
     assert torch.bincount(test.labels).tolist() == [1000] * 10
     assert abs(train.images.float().mean().item() / 255 - train.mean[0]) < 0.01
 
@@ -171,21 +220,32 @@ def test_crop_is_shifted_window_of_padded_image() -> None:
     out = augment_batch(x, dy, dx, flip, pad=4)
     padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
     for b in range(6):
-        window = padded[b, :, dy[b]:dy[b] + 8, dx[b]:dx[b] + 8]
+        window = padded[b, :, dy[b] : dy[b] + 8, dx[b] : dx[b] + 8]
         expected = window.flip(-1) if flip[b] else window
         assert torch.equal(out[b], expected)
     assert torch.equal(out[2], x[2])  # offset 4 = the original image
-    assert (out[1, :, 4:, :] == 0).all() and (out[1, :, :, 4:] == 0).all()  # bottom-right crop: padding
-    assert (out[0, :, :4, :] == 0).all() and torch.equal(out[0, :, 4:, 4:], x[0, :, :4, :4])  # top-left
+    assert (out[1, :, 4:, :] == 0).all() and (
+        out[1, :, :, 4:] == 0
+    ).all()  # bottom-right crop: padding
+    assert (out[0, :, :4, :] == 0).all() and torch.equal(
+        out[0, :, 4:, 4:], x[0, :, :4, :4]
+    )  # top-left
 
 
 def _tiny(n=256, c=1, h=12):
     from helpers.data import Dataset
 
     g = torch.Generator().manual_seed(1)
-    return Dataset(torch.randint(0, 256, (n, c, h, h), dtype=torch.uint8, generator=g),
-                   torch.arange(n) % 10, [str(i) for i in range(10)], (0.5,) * c, (0.25,) * c,
-                   "tiny", "train", "memory")
+    return Dataset(
+        torch.randint(0, 256, (n, c, h, h), dtype=torch.uint8, generator=g),
+        torch.arange(n) % 10,
+        [str(i) for i in range(10)],
+        (0.5,) * c,
+        (0.25,) * c,
+        "tiny",
+        "train",
+        "memory",
+    )
 
 
 def test_loader_deterministic_and_shuffles() -> None:
@@ -193,7 +253,10 @@ def test_loader_deterministic_and_shuffles() -> None:
     a = [(x.clone(), y.clone()) for x, y in DeviceLoader(ds, 64, seed=3, device="cpu")]
     b = [(x.clone(), y.clone()) for x, y in DeviceLoader(ds, 64, seed=3, device="cpu")]
     c = [(x.clone(), y.clone()) for x, y in DeviceLoader(ds, 64, seed=4, device="cpu")]
-    assert all(torch.equal(p[0], q[0]) and torch.equal(p[1], q[1]) for p, q in zip(a, b))
+    assert all(
+        torch.equal(p[0], q[0]) and torch.equal(p[1], q[1])
+        for p, q in zip(a, b, strict=False)
+    )
     assert not torch.equal(a[0][0], c[0][0])
     loader = DeviceLoader(ds, 64, seed=3, device="cpu")
     e1 = torch.cat([y for _, y in loader])
@@ -212,7 +275,10 @@ def test_loader_resume_replays_epoch() -> None:
     other = DeviceLoader(ds, 32, seed=99, device="cpu")
     other.load_state_dict(state)
     replay = [x for x, _ in other.iter_epoch(start_batch=3)]
-    assert all(torch.equal(p, q) for p, q in zip(first[3:], replay)) and len(replay) == len(first) - 3
+    assert (
+        all(torch.equal(p, q) for p, q in zip(first[3:], replay, strict=False))
+        and len(replay) == len(first) - 3
+    )
 
 
 def test_eval_loader_is_ordered_and_unaugmented() -> None:
@@ -225,9 +291,15 @@ def test_eval_loader_is_ordered_and_unaugmented() -> None:
 
 def test_normalizations() -> None:
     ds = _tiny(n=512, c=3)
-    x = next(iter(DeviceLoader(ds, 512, train=False, device="cpu", normalize="pixel")))[0]
-    assert torch.allclose(x.mean(0), torch.zeros(3, 12, 12), atol=1e-5)  # per-pixel mean removed
-    x = next(iter(DeviceLoader(ds, 512, train=False, device="cpu", normalize="none")))[0]
+    x = next(iter(DeviceLoader(ds, 512, train=False, device="cpu", normalize="pixel")))[
+        0
+    ]
+    assert torch.allclose(
+        x.mean(0), torch.zeros(3, 12, 12), atol=1e-5
+    )  # per-pixel mean removed
+    x = next(iter(DeviceLoader(ds, 512, train=False, device="cpu", normalize="none")))[
+        0
+    ]
     assert x.min() >= 0 and x.max() <= 1
     x = next(iter(DeviceLoader(ds, 64, device="cpu", channels_last=True)))[0]
     assert x.is_contiguous(memory_format=torch.channels_last)
@@ -253,7 +325,9 @@ def test_augmentation_is_batched_fast() -> None:
     assert out.shape == x.shape
     # a per-image loop would make >= 10,000 Python/C calls; the batched version makes a few
     # dozen (counted, not timed: wall time on a shared machine says little)
-    assert len(calls) < 300, f"{len(calls)} Python-level calls for one batch: per-image Python on the hot path?"
+    assert len(calls) < 300, (
+        f"{len(calls)} Python-level calls for one batch: per-image Python on the hot path?"
+    )
 
 
 def test_loader_crop_offsets_cover_the_range_and_flip_half() -> None:
@@ -263,17 +337,33 @@ def test_loader_crop_offsets_cover_the_range_and_flip_half() -> None:
     from helpers.data import Dataset
 
     n, h, pad = 4000, 12, 4
-    one = torch.arange(1, h * h + 1, dtype=torch.uint8).view(1, 1, h, h)  # every pixel distinct
-    data = Dataset(one.expand(n, 1, h, h).contiguous(), torch.zeros(n, dtype=torch.long),
-                   ["only"], (0.5,), (0.25,), "grid", "train", "memory")
+    one = torch.arange(1, h * h + 1, dtype=torch.uint8).view(
+        1, 1, h, h
+    )  # every pixel distinct
+    data = Dataset(
+        one.expand(n, 1, h, h).contiguous(),
+        torch.zeros(n, dtype=torch.long),
+        ["only"],
+        (0.5,),
+        (0.25,),
+        "grid",
+        "train",
+        "memory",
+    )
     loader = DeviceLoader(data, n, device="cpu", seed=0, normalize="none")
-    (x, _), = list(loader)
+    ((x, _),) = list(loader)
     got = (x * 255).round().to(torch.uint8).flatten(1)  # (n, h*h)
     offsets = torch.arange(2 * pad + 1)
-    cand = torch.cartesian_prod(offsets, offsets, torch.tensor([0, 1]))  # (dy, dx, flip)
-    table = augment_batch(one.expand(len(cand), 1, h, h), cand[:, 0], cand[:, 1], cand[:, 2].bool(), pad)
+    cand = torch.cartesian_prod(
+        offsets, offsets, torch.tensor([0, 1])
+    )  # (dy, dx, flip)
+    table = augment_batch(
+        one.expand(len(cand), 1, h, h), cand[:, 0], cand[:, 1], cand[:, 2].bool(), pad
+    )
     match = (got[:, None, :] == table.flatten(1)[None]).all(-1)  # (n, candidates)
-    assert (match.sum(1) == 1).all(), "every augmented image is exactly one crop/flip of the original"
+    assert (match.sum(1) == 1).all(), (
+        "every augmented image is exactly one crop/flip of the original"
+    )
     dy, dx, flip = cand[match.float().argmax(1)].T
     assert set(dy.tolist()) == set(dx.tolist()) == set(range(2 * pad + 1))
     rate, sd = flip.float().mean().item(), (0.25 / n) ** 0.5

@@ -17,7 +17,11 @@ def test_cifar_specs_follow_6n_plus_2():
     assert spec.depth == 56 and spec.residual
     assert not cifar_arch(20, "plain").residual
     bottleneck = cifar_arch(164, "bottleneck")
-    assert bottleneck.depth == 164 and [s.channels for s in bottleneck.stages] == [64, 128, 256]
+    assert bottleneck.depth == 164 and [s.channels for s in bottleneck.stages] == [
+        64,
+        128,
+        256,
+    ]
     with pytest.raises(ValueError, match="6n\\+2"):
         cifar_arch(21)
     with pytest.raises(ValueError, match="basic, bottleneck"):
@@ -29,12 +33,18 @@ def test_imagenet_specs_match_table_1():
     assert [s.blocks for s in r50.stages] == [3, 4, 6, 3]
     assert [s.channels for s in r50.stages] == [256, 512, 1024, 2048]
     assert [s.size for s in r50.stages] == [56, 28, 14, 7]
-    assert r50.depth == 50 and imagenet_arch(152).depth == 152 and imagenet_arch(34, plain=True).depth == 34
+    assert (
+        r50.depth == 50
+        and imagenet_arch(152).depth == 152
+        and imagenet_arch(34, plain=True).depth == 34
+    )
     with pytest.raises(ValueError, match="18, 34, 50, 101, 152"):
         imagenet_arch(42)
 
 
-@pytest.mark.parametrize("name,kind", [("resnet_cifar", "basic"), ("plain_cifar", "plain")])
+@pytest.mark.parametrize(
+    "name,kind", [("resnet_cifar", "basic"), ("plain_cifar", "plain")]
+)
 def test_spec_read_from_a_model_matches_the_table(name, kind):
     model = create_model(name, depth=20, width=16, in_channels=3)
     spec = arch_from_model(model, (1, 3, 32, 32))

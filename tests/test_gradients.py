@@ -7,7 +7,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from helpers.analysis.deep_stack import DeepStack, DeepStackConfig, init_std, train_briefly
+from helpers.analysis.deep_stack import (
+    DeepStack,
+    DeepStackConfig,
+    init_std,
+    train_briefly,
+)
 from helpers.analysis.gradients import (
     activation_stds,
     default_probes,
@@ -56,7 +61,9 @@ def test_sigmoid_vanishes_relu_he_does_not():
 
 def test_too_large_init_explodes():
     x, y = batch()
-    big = gradient_norms(stack(depth=20, activation="relu", init="he", gain=1.5), x, y, mode="output")
+    big = gradient_norms(
+        stack(depth=20, activation="relu", init="he", gain=1.5), x, y, mode="output"
+    )
     assert big.first_to_last() > 1e3
 
 
@@ -77,24 +84,41 @@ def test_output_mode_on_blocks_and_unused_probe_error():
 
 
 def test_works_on_conv_nets_and_residual_blocks():
-    conv = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
+    conv = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10)
+    )
     x, y = torch.randn(8, 1, 8, 8), torch.randint(0, 10, (8,))
     assert len(gradient_norms(conv, (x, y))) == 2
     from helpers.models import create_model, residual_blocks
 
     net = create_model("resnet_cifar", depth=8, width=4, in_channels=1)
     blocks = residual_blocks(net)
-    prof = gradient_norms(net, torch.randn(4, 1, 28, 28), torch.randint(0, 10, (4,)), probes=blocks, mode="output")
+    prof = gradient_norms(
+        net,
+        torch.randn(4, 1, 28, 28),
+        torch.randint(0, 10, (4,)),
+        probes=blocks,
+        mode="output",
+    )
     assert len(prof) == len(blocks) and all(v > 0 for v in prof.norms)
 
 
-@pytest.mark.parametrize("init,act,lo,hi", [("he", "relu", 0.3, 3.0), ("xavier", "tanh", 0.03, 1.5)])
+@pytest.mark.parametrize(
+    "init,act,lo,hi", [("he", "relu", 0.3, 3.0), ("xavier", "tanh", 0.03, 1.5)]
+)
 def test_variance_preserving_inits_keep_activations_alive(init, act, lo, hi):
     model = stack(depth=50, activation=act, init=init)
-    stds = list(activation_stds(model, batch(256)[0], probes=list(model.layers)).values())
+    stds = list(
+        activation_stds(model, batch(256)[0], probes=list(model.layers)).values()
+    )
     assert lo < stds[-1] < hi
     small = stack(depth=50, activation=act, init="small")
-    assert list(activation_stds(small, batch(256)[0], probes=list(small.layers)).values())[-1] < 1e-6
+    assert (
+        list(activation_stds(small, batch(256)[0], probes=list(small.layers)).values())[
+            -1
+        ]
+        < 1e-6
+    )
 
 
 def test_init_std_formulas_and_errors():
@@ -109,7 +133,9 @@ def test_init_std_formulas_and_errors():
 def test_clipping_bounds_update_and_records_raw_norm():
     x, y = batch(256)
     wild = train_briefly(stack(depth=10, gain=2.0), x, y, steps=5, lr=0.1)
-    clipped = train_briefly(stack(depth=10, gain=2.0), x, y, steps=5, lr=0.1, clip_norm=1.0)
+    clipped = train_briefly(
+        stack(depth=10, gain=2.0), x, y, steps=5, lr=0.1, clip_norm=1.0
+    )
     assert clipped["grad_norm"][0] == pytest.approx(wild["grad_norm"][0])  # same start
     assert len(clipped["loss"]) == 5
     assert all(math.isfinite(v) for v in clipped["loss"])
@@ -120,6 +146,8 @@ def test_plot_gradient_profile_draws_one_line_per_profile():
 
     matplotlib.use("Agg")
     x, y = batch()
-    profs = {k: gradient_norms(stack(depth=5, activation=k), x, y) for k in ("relu", "tanh")}
+    profs = {
+        k: gradient_norms(stack(depth=5, activation=k), x, y) for k in ("relu", "tanh")
+    }
     ax = plot_gradient_profile(profs, title="t", provenance="p")
     assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log"

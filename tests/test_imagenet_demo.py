@@ -20,7 +20,8 @@ def test_preprocess_shape_statistics_and_roundtrip():
     assert x.shape == (1, 3, 224, 224) and x.dtype == torch.float32
     # a uniform grey image at the ImageNet mean normalises to ~0 in every channel
     mean_img = np.zeros((260, 300, 3), dtype=np.uint8) + np.round(
-        np.array(demo.IMAGENET_MEAN) * 255).astype(np.uint8)
+        np.array(demo.IMAGENET_MEAN) * 255
+    ).astype(np.uint8)
     assert demo.preprocess(mean_img).abs().max() < 0.02
     # undoing the normalisation gives back the centre crop of the resized photo
     shown = demo.to_display(x)[0]
@@ -36,7 +37,9 @@ def test_preprocess_rejects_non_rgb():
 
 def test_sample_photos_are_bundled():
     photos = demo.sample_photos(("chelsea", "coffee"))
-    assert photos["chelsea"].shape == (300, 451, 3) and photos["chelsea"].dtype == np.uint8
+    assert (
+        photos["chelsea"].shape == (300, 451, 3) and photos["chelsea"].dtype == np.uint8
+    )
     with pytest.raises(ValueError, match="choose from"):
         demo.sample_photos(("lena",))
 
@@ -71,7 +74,9 @@ def test_offline_detection_is_fast(monkeypatch, tmp_path):
     cached.parent.mkdir(parents=True)
     cached.touch()
     monkeypatch.setenv(demo.OFFLINE_ENV, "1")
-    assert demo.weights_available("resnet18") is True  # a cached file counts even offline
+    assert (
+        demo.weights_available("resnet18") is True
+    )  # a cached file counts even offline
 
 
 def test_unknown_weights_are_reported():

@@ -50,7 +50,9 @@ def test_median_of_repeats_after_warmup():
     assert net.calls == 7  # 2 warm-up + 5 timed
     assert result.repeats == 5 and result.warmup == 2
     assert result.median_ms == pytest.approx(20.0)
-    assert result.min_ms == pytest.approx(10.0) and result.max_ms == pytest.approx(100.0)
+    assert result.min_ms == pytest.approx(10.0) and result.max_ms == pytest.approx(
+        100.0
+    )
     assert result.batch_size == 3 and result.input_size == (3, 4)
     assert not any(net.grad_enabled), "latency is measured in inference mode"
     assert not net.training
@@ -60,13 +62,19 @@ def test_time_budget_stops_early_but_runs_at_least_once():
     net = CountingNet()
     clock, advance = fake_clock([2.0] * 10)
     net.register_forward_hook(lambda *_: advance())
-    result = measure_latency(net, (1, 4), repeats=10, warmup=0, max_seconds=3.0, clock=clock)
+    result = measure_latency(
+        net, (1, 4), repeats=10, warmup=0, max_seconds=3.0, clock=clock
+    )
     assert result.repeats == 2  # 2 s + 2 s exceeds 3 s after the second repeat
     clock, advance = fake_clock([5.0] * 10)
     net2 = CountingNet()
     net2.register_forward_hook(lambda *_: advance())
-    assert measure_latency(net2, (1, 4), repeats=10, warmup=0, max_seconds=1.0,
-                           clock=clock).repeats == 1
+    assert (
+        measure_latency(
+            net2, (1, 4), repeats=10, warmup=0, max_seconds=1.0, clock=clock
+        ).repeats
+        == 1
+    )
 
 
 def test_threads_are_recorded_and_restored():
@@ -81,7 +89,9 @@ def test_threads_are_recorded_and_restored():
 
 
 def test_real_timing_is_positive_and_ordered():
-    result = measure_latency(nn.Sequential(nn.Linear(64, 64), nn.ReLU()), (8, 64), repeats=3)
+    result = measure_latency(
+        nn.Sequential(nn.Linear(64, 64), nn.ReLU()), (8, 64), repeats=3
+    )
     assert 0 < result.min_ms <= result.median_ms <= result.max_ms
     assert result.device == "cpu"
 
@@ -100,7 +110,9 @@ def test_bad_input_size_message():
 def test_model_cost_table_rows():
     pytest.importorskip("helpers.models")
     pytest.importorskip("helpers.analysis.complexity")
-    rows = model_cost_table(["resnet18"], input_size=(1, 3, 64, 64), repeats=1, threads=1)
+    rows = model_cost_table(
+        ["resnet18"], input_size=(1, 3, 64, 64), repeats=1, threads=1
+    )
     (row,) = rows
     assert row["name"] == "resnet18"
     assert row["params"] == 11_689_512  # torchvision's resnet18 count

@@ -31,12 +31,31 @@ C3 = LayerSpec(kernel=3, padding=1)
         ([C3], 3, 1),
         ([C3, C3], 5, 1),  # two 3x3 see what one 5x5 sees (VGG)
         ([C3, C3, C3], 7, 1),  # three 3x3 -> 7x7
-        ([LayerSpec(3, stride=2, padding=1), C3], 7, 2),  # stride doubles the growth of the next layer
-        ([C3, LayerSpec(3, stride=2, padding=1)], 5, 2),  # ...but not of the earlier one
+        (
+            [LayerSpec(3, stride=2, padding=1), C3],
+            7,
+            2,
+        ),  # stride doubles the growth of the next layer
+        (
+            [C3, LayerSpec(3, stride=2, padding=1)],
+            5,
+            2,
+        ),  # ...but not of the earlier one
         ([LayerSpec(3, dilation=2, padding=2)], 5, 1),  # dilated 3x3 spans 5
-        ([LayerSpec(3, dilation=2, padding=2), LayerSpec(3, dilation=4, padding=4)], 13, 1),
+        (
+            [LayerSpec(3, dilation=2, padding=2), LayerSpec(3, dilation=4, padding=4)],
+            13,
+            1,
+        ),
         ([LayerSpec(2, stride=2, kind="maxpool"), C3], 6, 2),
-        ([LayerSpec(7, stride=2, padding=3), LayerSpec(3, stride=2, padding=1, kind="maxpool")], 11, 4),
+        (
+            [
+                LayerSpec(7, stride=2, padding=3),
+                LayerSpec(3, stride=2, padding=1, kind="maxpool"),
+            ],
+            11,
+            4,
+        ),
     ],
 )
 def test_receptive_field_hand_cases(layers, size, jump):
@@ -53,7 +72,8 @@ def test_receptive_field_matches_gradient_support():
     """The input pixels that influence the centre output are exactly the receptive field."""
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, stride=2, padding=1),
+        nn.Conv2d(1, 2, 3, padding=1),
+        nn.Conv2d(2, 2, 3, stride=2, padding=1),
         nn.Conv2d(2, 1, 3, padding=2, dilation=2),
     )
     x = torch.randn(1, 1, 41, 41, requires_grad=True)
@@ -66,7 +86,9 @@ def test_receptive_field_matches_gradient_support():
 
 
 def test_output_size_matches_conv2d_over_grid():
-    for n, k, s, p, d in itertools.product((7, 28, 32), (1, 3, 5, 7), (1, 2, 3), (0, 1, 2, 3), (1, 2)):
+    for n, k, s, p, d in itertools.product(
+        (7, 28, 32), (1, 3, 5, 7), (1, 2, 3), (0, 1, 2, 3), (1, 2)
+    ):
         if n + 2 * p < effective_kernel(k, d):
             with pytest.raises(ValueError, match="padded input"):
                 conv_output_size(n, k, s, p, d)
@@ -83,25 +105,38 @@ def test_pool_output_size_matches_torch():
         assert conv_output_size(n, k, s, p) == real
 
 
-@pytest.mark.parametrize("cin,cout,k,groups,bias", [(3, 64, 7, 1, False), (16, 32, 3, 1, True), (32, 32, 3, 4, True)])
+@pytest.mark.parametrize(
+    "cin,cout,k,groups,bias",
+    [(3, 64, 7, 1, False), (16, 32, 3, 1, True), (32, 32, 3, 4, True)],
+)
 def test_parameters_and_macs_match_torch(cin, cout, k, groups, bias):
     conv = nn.Conv2d(cin, cout, k, stride=2, padding=k // 2, groups=groups, bias=bias)
-    assert conv_parameters(cin, cout, k, bias=bias, groups=groups) == sum(p.numel() for p in conv.parameters())
+    assert conv_parameters(cin, cout, k, bias=bias, groups=groups) == sum(
+        p.numel() for p in conv.parameters()
+    )
     x = torch.zeros(1, cin, 32, 32)
     with FlopCounterMode(display=False) as counter:
         out = conv(x)
     macs = conv_macs(cin, cout, k, out.shape[-2], out.shape[-1], groups=groups)
     assert 2 * macs == counter.get_total_flops()
-    rep = describe_layer(LayerSpec(k, 2, k // 2, out_channels=cout, groups=groups, bias=bias), (cin, 32, 32))
+    rep = describe_layer(
+        LayerSpec(k, 2, k // 2, out_channels=cout, groups=groups, bias=bias),
+        (cin, 32, 32),
+    )
     assert rep.out_shape == tuple(out.shape[1:])
-    assert (rep.parameters, rep.macs) == (conv_parameters(cin, cout, k, bias=bias, groups=groups), macs)
+    assert (rep.parameters, rep.macs) == (
+        conv_parameters(cin, cout, k, bias=bias, groups=groups),
+        macs,
+    )
 
 
 def test_macs_match_complexity_helper():
     from helpers.analysis import complexity
 
     conv = nn.Conv2d(16, 32, 3, padding=1, bias=False)
-    assert complexity.count_macs(conv, input_size=(1, 16, 8, 8)) == conv_macs(16, 32, 3, 8, 8)
+    assert complexity.count_macs(conv, input_size=(1, 16, 8, 8)) == conv_macs(
+        16, 32, 3, 8, 8
+    )
 
 
 def test_two_3x3_fewer_parameters_than_one_5x5():
@@ -110,14 +145,30 @@ def test_two_3x3_fewer_parameters_than_one_5x5():
     c = 64
     two = nn.Sequential(nn.Conv2d(c, c, 3, bias=False), nn.Conv2d(c, c, 3, bias=False))
     one = nn.Conv2d(c, c, 5, bias=False)
-    assert 2 * conv_parameters(c, c, 3, bias=False) == sum(p.numel() for p in two.parameters())
-    assert conv_parameters(c, c, 5, bias=False) == sum(p.numel() for p in one.parameters())
-    assert sum(p.numel() for p in two.parameters()) < sum(p.numel() for p in one.parameters())
-    assert receptive_field(specs_from_module(two)).size == receptive_field(specs_from_module(one)).size == 5
+    assert 2 * conv_parameters(c, c, 3, bias=False) == sum(
+        p.numel() for p in two.parameters()
+    )
+    assert conv_parameters(c, c, 5, bias=False) == sum(
+        p.numel() for p in one.parameters()
+    )
+    assert sum(p.numel() for p in two.parameters()) < sum(
+        p.numel() for p in one.parameters()
+    )
+    assert (
+        receptive_field(specs_from_module(two)).size
+        == receptive_field(specs_from_module(one)).size
+        == 5
+    )
 
 
 def test_specs_from_module_reads_pooling_and_strides():
-    net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.AvgPool2d(2))
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.AvgPool2d(2),
+    )
     specs = specs_from_module(net)
     assert [s.kind for s in specs] == ["conv", "maxpool", "conv", "avgpool"]
     assert specs[1].stride == 2 and specs[2].out_channels == 16
@@ -132,7 +183,9 @@ def test_invalid_spec_raises_actionable_error():
 
 
 def test_calculator_html_shows_the_numbers():
-    text = layer_calculator_html(3, 2, 1, 1, input_size=28, in_channels=1, out_channels=16)
+    text = layer_calculator_html(
+        3, 2, 1, 1, input_size=28, in_channels=1, out_channels=16
+    )
     assert "16×14×14" in text and "160" in text and "3 / 7 / 15" in text
     bad = layer_calculator_html(7, 1, 0, 2, input_size=5, in_channels=1, out_channels=4)
     assert "Invalid layer" in bad

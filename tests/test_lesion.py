@@ -24,7 +24,9 @@ def _output_change(images):
         def evaluate(model):
             with torch.no_grad():
                 return float((model(images) - reference).abs().max())
+
         return evaluate
+
     return make
 
 
@@ -51,8 +53,17 @@ def test_deleting_a_trained_like_block_changes_the_output_and_model_is_restored(
 
 def test_downsampling_blocks_and_stages_are_marked(images):
     model = _model("resnet_cifar")
-    study = lesion_study(model, evaluate=lambda m: float(m(images).detach().sum() * 0) + 0.5)
-    assert [r.downsampling for r in study.rows] == [False, False, True, False, True, False]
+    study = lesion_study(
+        model, evaluate=lambda m: float(m(images).detach().sum() * 0) + 0.5
+    )
+    assert [r.downsampling for r in study.rows] == [
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
     assert [r.stage for r in study.rows] == [0, 0, 1, 1, 2, 2]
     assert study.summary()["mean_error_other_blocks"] == 0.5
 
@@ -75,7 +86,9 @@ def test_needs_data_or_evaluate():
 
 def test_plot_lesion_draws_one_line_per_model(images):
     model = _model("resnet_cifar")
-    study = lesion_study(model, evaluate=lambda m: float(m(images).detach().sum() * 0) + 0.2)
+    study = lesion_study(
+        model, evaluate=lambda m: float(m(images).detach().sum() * 0) + 0.2
+    )
     fig = plot_lesion({"ResNet-14": study, "copy": study}, provenance="synthetic")
     assert len(fig.axes[0].lines) >= 4
     assert not any("synthetic" in t.get_text() for t in fig.texts)  # caption, not image
@@ -94,15 +107,37 @@ def test_lesion_study_evaluates_with_the_models_normalisation():
     g = torch.Generator().manual_seed(0)
     ramp = torch.arange(28).mul(8).view(1, 1, 1, 28)
     images = (torch.randint(0, 40, (60, 1, 28, 28), generator=g) + ramp).to(torch.uint8)
-    data = Dataset(images, torch.zeros(60, dtype=torch.long), [str(i) for i in range(10)], (0.5,), (0.3,),
-                   "tiny", "test", "memory")
+    data = Dataset(
+        images,
+        torch.zeros(60, dtype=torch.long),
+        [str(i) for i in range(10)],
+        (0.5,),
+        (0.3,),
+        "tiny",
+        "test",
+        "memory",
+    )
     model = _model("resnet_cifar")
     with torch.no_grad():
-        model.fc.weight.mul_(1000)  # so that small changes of the features change the answer
+        model.fc.weight.mul_(
+            1000
+        )  # so that small changes of the features change the answer
     pixel = Normalization.of("pixel", data)
-    with torch.no_grad():  # label every image as the model sees it under the per-pixel mean
+    with (
+        torch.no_grad()
+    ):  # label every image as the model sees it under the per-pixel mean
         data = replace(data, labels=model(pixel(images)).argmax(1))
-        channel_error = (model(Normalization.of("channel", data)(images)).argmax(1) != data.labels).float().mean()
-    assert channel_error > 0  # feeding it per-channel statistics would change its answers
+        channel_error = (
+            (model(Normalization.of("channel", data)(images)).argmax(1) != data.labels)
+            .float()
+            .mean()
+        )
+    assert (
+        channel_error > 0
+    )  # feeding it per-channel statistics would change its answers
     set_normalization(model, pixel)
-    assert lesion_study(model, data, device="cpu").baseline_error == 0.0 == evaluate(model, data)["error"]
+    assert (
+        lesion_study(model, data, device="cpu").baseline_error
+        == 0.0
+        == evaluate(model, data)["error"]
+    )

@@ -1,13 +1,13 @@
 """Every internal link and asset reference in the built site resolves (files and #anchors)."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-
 from _site import html_pages, require_site
 
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ class _Refs(HTMLParser):
                 self.refs.append(attrs[key])
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(path: Path) -> _Refs:
     refs = _Refs()
     refs.feed(path.read_text(encoding="utf-8", errors="replace"))
@@ -41,14 +41,24 @@ def broken_links(site: Path) -> list[str]:
     for page in html_pages(site):
         for ref in parse(page).refs:
             url = urlparse(ref)
-            if url.scheme or ref.startswith("//") or ref.startswith(("javascript:", "data:")):
+            if (
+                url.scheme
+                or ref.startswith("//")
+                or ref.startswith(("javascript:", "data:"))
+            ):
                 continue  # external links (launch buttons, repository) are not fetched here
-            target = page if not url.path else (page.parent / unquote(url.path)).resolve()
+            target = (
+                page if not url.path else (page.parent / unquote(url.path)).resolve()
+            )
             if target.is_dir():
                 target = target / "index.html"
             if not target.exists():
                 broken.append(f"{page.relative_to(site)}: {ref} (missing file)")
-            elif url.fragment and target.suffix == ".html" and unquote(url.fragment) not in parse(target).ids:
+            elif (
+                url.fragment
+                and target.suffix == ".html"
+                and unquote(url.fragment) not in parse(target).ids
+            ):
                 broken.append(f"{page.relative_to(site)}: {ref} (missing anchor)")
     return broken
 
@@ -56,4 +66,6 @@ def broken_links(site: Path) -> list[str]:
 def test_internal_links_resolve():
     site = require_site()
     broken = broken_links(site)
-    assert not broken, f"{len(broken)} broken internal links:\n" + "\n".join(broken[:40])
+    assert not broken, f"{len(broken)} broken internal links:\n" + "\n".join(
+        broken[:40]
+    )

@@ -16,7 +16,9 @@ import pytest
 from helpers import paper_results as pr
 
 ROOT = Path(__file__).resolve().parents[1]
-FACTS = Path(os.environ.get("RESNET_BOOK_PAPER_FACTS", "/work/shared/reference/paper-facts.md"))
+FACTS = Path(
+    os.environ.get("RESNET_BOOK_PAPER_FACTS", "/work/shared/reference/paper-facts.md")
+)
 
 
 def _row(rows, model):
@@ -28,7 +30,12 @@ def _row(rows, model):
 # ---------------------------------------------------------------- values typed from the paper
 def test_table2_degradation_at_imagenet_scale():
     t2 = {r.model: r.top1 for r in pr.IMAGENET_TABLE2}
-    assert t2 == {"plain-18": 27.94, "plain-34": 28.54, "ResNet-18": 27.88, "ResNet-34": 25.03}
+    assert t2 == {
+        "plain-18": 27.94,
+        "plain-34": 28.54,
+        "ResNet-18": 27.88,
+        "ResNet-34": 25.03,
+    }
     # The paper's point: the deeper plain net is WORSE, the deeper ResNet is better.
     assert t2["plain-34"] > t2["plain-18"]
     assert t2["ResNet-34"] < t2["ResNet-18"]
@@ -49,8 +56,11 @@ def test_table3_values_and_consistency_with_table2():
 def test_table4_single_model():
     t4 = {r.model: (r.top1, r.top5) for r in pr.IMAGENET_TABLE4}
     assert t4 == {
-        "ResNet-34 B": (21.84, 5.71), "ResNet-34 C": (21.53, 5.60), "ResNet-50": (20.74, 5.25),
-        "ResNet-101": (19.87, 4.60), "ResNet-152": (19.38, 4.49),
+        "ResNet-34 B": (21.84, 5.71),
+        "ResNet-34 C": (21.53, 5.60),
+        "ResNet-50": (20.74, 5.25),
+        "ResNet-101": (19.87, 4.60),
+        "ResNet-152": (19.38, 4.49),
     }
 
 
@@ -58,7 +68,12 @@ def test_registry_names_and_table1():
     assert _row(pr.IMAGENET_TABLE2, "plain-34").name == "plain34"
     assert _row(pr.IMAGENET_TABLE3, "ResNet-101").name == "resnet101"
     assert pr.IMAGENET_PAPER_GMACS == {
-        "resnet18": 1.8, "resnet34": 3.6, "resnet50": 3.8, "resnet101": 7.6, "resnet152": 11.3}
+        "resnet18": 1.8,
+        "resnet34": 3.6,
+        "resnet50": 3.8,
+        "resnet101": 7.6,
+        "resnet152": 11.3,
+    }
     assert pr.IMAGENET_ARCHITECTURES["resnet152"]["blocks"] == (3, 8, 36, 3)
     for name, arch in pr.IMAGENET_ARCHITECTURES.items():
         blocks = sum(arch["blocks"])
@@ -68,8 +83,14 @@ def test_registry_names_and_table1():
 
 def test_cifar_and_preact():
     t6 = {r.depth: (r.error, r.params_m) for r in pr.CIFAR10_TABLE6}
-    assert t6 == {20: (8.75, 0.27), 32: (7.51, 0.46), 44: (7.17, 0.66), 56: (6.97, 0.85),
-                  110: (6.43, 1.7), 1202: (7.93, 19.4)}
+    assert t6 == {
+        20: (8.75, 0.27),
+        32: (7.51, 0.46),
+        44: (7.17, 0.66),
+        56: (6.97, 0.85),
+        110: (6.43, 1.7),
+        1202: (7.93, 19.4),
+    }
     assert pr.CIFAR10_RESNET110_MEAN_STD == (6.61, 0.16)
     pre = {(r.model, r.dataset, r.note): r.error for r in pr.PREACT_RESULTS}
     assert pre[("pre-act ResNet-1001", "CIFAR-10", "bottleneck, batch 64")] == 4.62
@@ -78,13 +99,22 @@ def test_cifar_and_preact():
 
 def test_related_architectures():
     alex = pr.architecture("AlexNet")
-    assert (alex.year, alex.depth, alex.ilsvrc_top5_test, alex.ilsvrc_year) == (2012, 8, 15.3, 2012)
+    assert (alex.year, alex.depth, alex.ilsvrc_top5_test, alex.ilsvrc_year) == (
+        2012,
+        8,
+        15.3,
+        2012,
+    )
     assert "Inception" not in alex.key_idea  # Inception belongs to GoogLeNet
     vgg = pr.architecture("VGG")
     assert vgg.params_m_paper > alex.params_m_paper  # VGG did NOT reduce parameters
     assert "4 GPUs" in vgg.key_idea and vgg.ilsvrc_year == 2014
     goog = pr.architecture("GoogLeNet")
-    assert goog.ilsvrc_top5_test == 6.67 and goog.depth == 22 and "parallel" in goog.key_idea
+    assert (
+        goog.ilsvrc_top5_test == 6.67
+        and goog.depth == 22
+        and "parallel" in goog.key_idea
+    )
     assert "residual" not in goog.key_idea.lower()
     assert "CONCATENATION" in pr.architecture("DenseNet").key_idea
     assert "channel" in pr.architecture("SE-ResNet").key_idea
@@ -124,10 +154,14 @@ def facts() -> str:
 def _table(facts: str, title: str, end: str) -> dict[str, tuple[float, ...]]:
     text = facts.split(title, 1)[1].split(end, 1)[0]
     pairs = re.findall(
-        r"((?:plain|ResNet)-\d+(?: [ABC](?= \d))?|(?<=, )[ABC]) (\d+\.\d+)(?:/(\d+\.\d+))?", text)
+        r"((?:plain|ResNet)-\d+(?: [ABC](?= \d))?|(?<=, )[ABC]) (\d+\.\d+)(?:/(\d+\.\d+))?",
+        text,
+    )
     rows, last = {}, ""
     for model, *vals in pairs:
-        if len(model) == 1:  # "..., B 24.52/7.46" continues the previous "ResNet-34 A" row
+        if (
+            len(model) == 1
+        ):  # "..., B 24.52/7.46" continues the previous "ResNet-34 A" row
             model = f"{last.rsplit(' ', 1)[0]} {model}"
         rows[model], last = tuple(float(v) for v in vals if v), model
     return rows
@@ -141,14 +175,17 @@ def test_imagenet_tables_match_reference_sheet(facts):
     t4 = _table(facts, "Table 4 (", "Ensemble")
     assert {r.model: (r.top1, r.top5) for r in pr.IMAGENET_TABLE4} == t4
     flops = re.search(r"FLOPs \(multiply-adds, x10\^9\): ([\d. /]+)\.", facts).group(1)
-    assert [float(v) for v in flops.split("/")] == list(pr.IMAGENET_PAPER_GMACS.values())
+    assert [float(v) for v in flops.split("/")] == list(
+        pr.IMAGENET_PAPER_GMACS.values()
+    )
     assert f"{pr.ILSVRC2015_ENSEMBLE_TOP5_TEST}% top-5" in facts
 
 
 def test_cifar_table_matches_reference_sheet(facts):
     rows = re.findall(r"\| (\d+) \| \d+ \| ([\d.]+)M \| ([\d.]+)", facts)
     assert {int(d): (float(e), float(p)) for d, p, e in rows} == {
-        r.depth: (r.error, r.params_m) for r in pr.CIFAR10_TABLE6}
+        r.depth: (r.error, r.params_m) for r in pr.CIFAR10_TABLE6
+    }
     assert "mean 6.61 ± 0.16" in facts
     for r in pr.PREACT_RESULTS:
         assert f"{r.error:.2f}" in facts, r
@@ -162,7 +199,9 @@ def test_related_numbers_appear_in_reference_sheet(facts):
     numbers += list(pr.TORCHVISION_V1_TOP1.values())
     for value in numbers:
         if value is not None:
-            assert re.search(rf"(?<![\d.]){re.escape(str(value))}(?![\d])", facts), value
+            assert re.search(rf"(?<![\d.]){re.escape(str(value))}(?![\d])", facts), (
+                value
+            )
     for a in pr.ARCHITECTURES:
         if a.params_m_paper is not None:
             assert re.search(rf"{a.params_m_paper:g}(\.0)?M parameters", facts), a.name

@@ -3,6 +3,7 @@
 The slow tests read _build/pdf/resnet-book.pdf, which `make test` prints after building the site;
 the others check the joining of pages on small made-up HTML.
 """
+
 from __future__ import annotations
 
 import filecmp
@@ -25,7 +26,9 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def _load_build_pdf():
-    spec = importlib.util.spec_from_file_location("build_pdf", ROOT / "scripts" / "build_pdf.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_pdf", ROOT / "scripts" / "build_pdf.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -37,15 +40,21 @@ build_pdf = _load_build_pdf()
 
 def _poppler(tool: str, *args: str) -> str:
     if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is missing: `apt-get install poppler-utils` (see .ci/run)",
-                    pytrace=False)
-    return subprocess.run([tool, *args], capture_output=True, text=True, check=True).stdout
+        pytest.fail(
+            f"{tool} is missing: `apt-get install poppler-utils` (see .ci/run)",
+            pytrace=False,
+        )
+    return subprocess.run(
+        [tool, *args], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _require_pdf() -> Path:
     require_site()
     if not PDF.is_file():
-        pytest.fail(f"No PDF at {PDF}: run `make pdf` (after `make book`).", pytrace=False)
+        pytest.fail(
+            f"No PDF at {PDF}: run `make pdf` (after `make book`).", pytrace=False
+        )
     return PDF
 
 
@@ -70,7 +79,9 @@ def site_titles() -> list[tuple[str, str]]:
     site = require_site()
     titles = []
     for file in toc_files():
-        soup = BeautifulSoup((site / f"{file}.html").read_text(encoding="utf-8"), "html.parser")
+        soup = BeautifulSoup(
+            (site / f"{file}.html").read_text(encoding="utf-8"), "html.parser"
+        )
         h1 = soup.select_one("article.bd-article h1")
         for link in h1.select("a.headerlink"):
             link.decompose()
@@ -82,9 +93,17 @@ def chapter_start_pages() -> dict[str, int]:
     """Index (0-based) of the page each site page starts on: its title is the page's first line."""
     pages, starts, after = pdf_pages(), {}, 2  # title page and contents come first
     for file, title in site_titles():
-        found = next((i for i in range(after, len(pages))
-                      if _first_line(pages[i]).startswith(title[:40])), None)
-        assert found is not None, f"no page of the PDF starts with {title!r} (after page {after})"
+        found = next(
+            (
+                i
+                for i in range(after, len(pages))
+                if _first_line(pages[i]).startswith(title[:40])
+            ),
+            None,
+        )
+        assert found is not None, (
+            f"no page of the PDF starts with {title!r} (after page {after})"
+        )
         starts[file] = after = found
     return starts
 
@@ -93,7 +112,9 @@ def site_version() -> str:
     intro = require_site() / f"{toc_files()[0]}.html"
     soup = BeautifulSoup(intro.read_text(encoding="utf-8"), "html.parser")
     meta = soup.find("meta", attrs={"name": build_pdf.VERSION_META})
-    assert meta is not None, "the site has no version meta tag (scripts/sphinx_ext/book_version)"
+    assert meta is not None, (
+        "the site has no version meta tag (scripts/sphinx_ext/book_version)"
+    )
     return meta["content"]
 
 
@@ -101,9 +122,13 @@ def site_version() -> str:
 def test_pdf_is_one_a4_book():
     info = _poppler("pdfinfo", str(_require_pdf()))
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-    assert pages >= len(toc_files()) + 2, f"{pages} pages for {len(toc_files())} site pages"
+    assert pages >= len(toc_files()) + 2, (
+        f"{pages} pages for {len(toc_files())} site pages"
+    )
     assert "(A4)" in info
-    assert (PDF.parent / "first-chapter-page.png").is_file(), "no preview PNG of chapter 1"
+    assert (PDF.parent / "first-chapter-page.png").is_file(), (
+        "no preview PNG of chapter 1"
+    )
 
 
 @pytest.mark.slow
@@ -115,7 +140,9 @@ def test_title_page_shows_title_and_version():
     assert config["title"] in first
     version = site_version()
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*( \(commit [0-9a-f]{7}\))?", version), version
-    assert f"Version {version}" in first, f"title page lacks 'Version {version}': {first[:300]}"
+    assert f"Version {version}" in first, (
+        f"title page lacks 'Version {version}': {first[:300]}"
+    )
 
 
 @pytest.mark.slow
@@ -124,20 +151,24 @@ def test_chapters_in_toc_order_each_starting_a_page():
     order = [starts[file] for file, _ in site_titles()]
     assert order == sorted(order) and len(set(order)) == len(order), starts
     numbered = [title for _, title in site_titles() if re.match(r"\d+\. ", title)]
-    assert [int(t.split(".")[0]) for t in numbered] == list(range(1, len(numbered) + 1)), \
-        f"chapters are not numbered 1, 2, ...: {numbered}"
+    assert [int(t.split(".")[0]) for t in numbered] == list(
+        range(1, len(numbered) + 1)
+    ), f"chapters are not numbered 1, 2, ...: {numbered}"
 
 
 @pytest.mark.slow
 def test_contents_page_numbers_point_at_the_chapters():
     starts = chapter_start_pages()
-    contents = "\n".join(pdf_pages()[1:min(starts.values())])
+    contents = "\n".join(pdf_pages()[1 : min(starts.values())])
     assert "Contents" in contents
-    for file, title in site_titles()[1:]:  # the intro is the book's opening, not a toc entry
+    for file, title in site_titles()[
+        1:
+    ]:  # the intro is the book's opening, not a toc entry
         match = re.search(re.escape(title) + r"\s+(\d+)\s*$", contents, re.M)
         assert match, f"the contents lack {title!r} with a page number"
-        assert int(match.group(1)) == starts[file] + 1, \
+        assert int(match.group(1)) == starts[file] + 1, (
             f"contents say {title!r} is on page {match.group(1)}, it starts on {starts[file] + 1}"
+        )
 
 
 @pytest.mark.slow
@@ -146,7 +177,9 @@ def test_no_raw_latex_and_no_loading_placeholders():
     for raw in ("\\mathbf", "\\mathcal", "$$", "\\begin{"):
         assert raw not in text, f"raw LaTeX {raw!r} in the PDF: math was not typeset"
     for placeholder in ("Loading...", "Loading…"):
-        assert placeholder not in text, f"{placeholder!r} in the PDF: a widget did not render"
+        assert placeholder not in text, (
+            f"{placeholder!r} in the PDF: a widget did not render"
+        )
 
 
 @pytest.mark.slow
@@ -156,19 +189,22 @@ def test_widgets_print_their_default_view():
     checked = 0
     for i, file in enumerate(files):
         source = (site / f"{file}.html").read_text(encoding="utf-8")
-        match = re.search(f'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', source, re.S)
+        match = re.search(
+            f'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', source, re.S
+        )
         if not match:
             continue
         end = starts[files[i + 1]] if i + 1 < len(files) else len(pages)
-        text = "\n".join(pages[starts[file]:end])
+        text = "\n".join(pages[starts[file] : end])
         for model in json.loads(html.unescape(match.group(1)))["state"].values():
             if model["model_name"] != "SelectionSliderModel":
                 continue
             state = model["state"]
             label = state["_options_labels"][state["index"]]
             line = rf"{re.escape(state['description'])}\s.*\b{re.escape(label)}\b"
-            assert re.search(line, text), \
+            assert re.search(line, text), (
                 f"{file}: the slider '{state['description']} = {label}' is not in the PDF"
+            )
             checked += 1
     assert checked, "no page with a saved slider widget: the widget demo is gone?"
 
@@ -181,9 +217,13 @@ def test_figures_and_bibliography_are_printed():
         source = (site / f"{file}.html").read_text(encoding="utf-8")
         raster |= set(re.findall(r'src="[^"]*_images/([^"]+\.(?:png|jpe?g))"', source))
     listed = _poppler("pdfimages", "-list", str(_require_pdf())).splitlines()[2:]
-    assert len(listed) >= len(raster), f"{len(listed)} images in the PDF, {len(raster)} figures"
+    assert len(listed) >= len(raster), (
+        f"{len(listed)} images in the PDF, {len(raster)} figures"
+    )
     text = _words("\n".join(pdf_pages())).lower()
-    assert "deep residual learning for image recognition" in text, "bibliography missing"
+    assert "deep residual learning for image recognition" in text, (
+        "bibliography missing"
+    )
 
 
 @pytest.mark.slow
@@ -195,8 +235,9 @@ def test_intro_page_links_the_pdf():
     assert link is not None, "the intro page has no link to the PDF"
     target = (intro.parent / link["href"]).resolve()
     assert target == (site / build_pdf.PDF_NAME).resolve()
-    assert target.is_file() and filecmp.cmp(target, _require_pdf(), shallow=False), \
+    assert target.is_file() and filecmp.cmp(target, _require_pdf(), shallow=False), (
         "the site's PDF is missing or not the one `make pdf` printed"
+    )
     assert site_version() in _words(soup.select_one(".book-edition").get_text(" "))
 
 
@@ -224,32 +265,46 @@ def test_relocate_prefixes_ids_and_points_links_inside_the_book():
     page = _page()
     slugs = {"chapters/one.html": "p-one", "chapters/other.html": "p-other"}
     page = build_pdf.Page("chapters/one", page.soup, page.article)
-    build_pdf.relocate(page, {**slugs, "chapters/one.html": page.slug},
-                       "https://o.github.io/r/")
+    build_pdf.relocate(
+        page, {**slugs, "chapters/one.html": page.slug}, "https://o.github.io/r/"
+    )
     hrefs = [a["href"] for a in page.article.find_all("a")]
     slug = page.slug
-    assert hrefs == [f"#{slug}--intro", "#p-other--sec", "#p-other", "https://example.org/x",
-                     "https://o.github.io/r/_sources/x.ipynb"]
+    assert hrefs == [
+        f"#{slug}--intro",
+        "#p-other--sec",
+        "#p-other",
+        "https://example.org/x",
+        "https://o.github.io/r/_sources/x.ipynb",
+    ]
     assert page.article.find("section")["id"] == f"{slug}--intro"
     img = page.article.find("img")
     assert img["src"] == "/html/_images/fig.png" and not img.has_attr("loading")
-    assert page.article.find("script") is None, "kernel/thebe scripts must not be printed"
+    assert page.article.find("script") is None, (
+        "kernel/thebe scripts must not be printed"
+    )
 
 
 def test_head_assets_keep_math_and_styles_but_not_theme_scripts():
     styles, scripts, states = build_pdf.head_assets([_page()])
     assert styles == ['<link rel="stylesheet" href="/html/_static/a.css">']
     assert scripts[0].startswith("<script>window.MathJax")
-    assert any("/html/_static/mathjax/tex-chtml.js" in s and " defer" in s for s in scripts)
+    assert any(
+        "/html/_static/mathjax/tex-chtml.js" in s and " defer" in s for s in scripts
+    )
     assert not any("theme.js" in s for s in scripts) and states == []
 
 
 def test_site_url_and_contents_numbers():
-    assert build_pdf.site_url({"repository": {"url": "https://github.com/o/r"}}) == \
-        "https://o.github.io/r/"
+    assert (
+        build_pdf.site_url({"repository": {"url": "https://github.com/o/r"}})
+        == "https://o.github.io/r/"
+    )
     assert build_pdf.site_url({"repository": {"url": "https://gitlab.com/o/r"}}) == ""
-    toc = ('<a href="#a"><span class="toc-text">A</span><span class="toc-page"></span></a>'
-           '<a href="#b"><span class="toc-text">B</span><span class="toc-page"></span></a>')
+    toc = (
+        '<a href="#a"><span class="toc-text">A</span><span class="toc-page"></span></a>'
+        '<a href="#b"><span class="toc-text">B</span><span class="toc-page"></span></a>'
+    )
     filled = build_pdf.fill_toc(toc, {"a": 7})
     assert '<span class="toc-page">7</span></a><a href="#b">' in filled
     assert filled.endswith('<span class="toc-page"></span></a>')

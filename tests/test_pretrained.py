@@ -29,7 +29,9 @@ def test_torchvision_state_dict_loads_and_matches(name: str, tmp_path: Path) -> 
         assert torch.allclose(ours(x), reference(x), atol=1e-5)
     path = tmp_path / f"{name}.pth"
     torch.save(state, path)
-    from_file = load_torchvision_weights(create_model(name, stride_at="3x3"), str(path)).eval()
+    from_file = load_torchvision_weights(
+        create_model(name, stride_at="3x3"), str(path)
+    ).eval()
     with torch.no_grad():
         assert torch.allclose(from_file(x), reference(x), atol=1e-5)
 
@@ -81,15 +83,24 @@ def test_unknown_weights_name() -> None:
         load_torchvision_weights(create_model("resnet18"), "IMAGENET9K")
 
 
-def test_offline_download_error_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_download_error_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def offline(self, *args, **kwargs):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(torchvision.models.WeightsEnum, "get_state_dict", offline)
-    with pytest.raises(RuntimeError, match=r"download https://.*resnet18.*load_torchvision_weights\(model"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"download https://.*resnet18.*load_torchvision_weights\(model",
+    ):
         load_torchvision_weights(create_model("resnet18"), "IMAGENET1K_V1")
 
 
 def test_imagenet_classes() -> None:
     classes = imagenet_classes()
-    assert len(classes) == 1000 and classes[0] == "tench" and classes[207] == "golden retriever"
+    assert (
+        len(classes) == 1000
+        and classes[0] == "tench"
+        and classes[207] == "golden retriever"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.profiles import PROFILES, Profile, get_profile, profile_table
+from helpers.profiles import PROFILES, get_profile, profile_table
 from helpers.provenance import environment, provenance_text
 from helpers.train import TrainConfig
 
@@ -27,7 +27,9 @@ def test_default_depends_on_cuda(monkeypatch) -> None:
 
 
 def test_unknown_profile_lists_valid(monkeypatch) -> None:
-    with pytest.raises(ValueError, match=r"valid profiles: \['smoke', 'quick', 'gpu', 'paper'"):
+    with pytest.raises(
+        ValueError, match=r"valid profiles: \['smoke', 'quick', 'gpu', 'paper'"
+    ):
         get_profile("fast")
     monkeypatch.setenv("RESNET_BOOK_PROFILE", "huge")
     with pytest.raises(ValueError, match="RESNET_BOOK_PROFILE"):
@@ -36,7 +38,13 @@ def test_unknown_profile_lists_valid(monkeypatch) -> None:
 
 def test_paper_profile_is_the_papers_recipe() -> None:
     c = PROFILES["paper"].train_config()
-    assert (c.iterations, c.batch_size, c.lr, c.momentum, c.weight_decay) == (64_000, 128, 0.1, 0.9, 1e-4)
+    assert (c.iterations, c.batch_size, c.lr, c.momentum, c.weight_decay) == (
+        64_000,
+        128,
+        0.1,
+        0.9,
+        1e-4,
+    )
     assert c.milestones == (32_000, 48_000) and c.normalize == "pixel"
     assert PROFILES["paper"].dataset == "cifar10" and PROFILES["paper"].width == 16
 
@@ -46,7 +54,10 @@ def test_profiles_are_sane() -> None:
         assert isinstance(p.train_config(), TrainConfig)
         assert p.depths[0] < p.depths[-1]
         assert all((d - 2) % 6 == 0 for d in p.depths), "CIFAR nets need depth 6n+2"
-    assert PROFILES["quick"].dataset == "fashion-mnist" and PROFILES["gpu"].dataset == "cifar10"
+    assert (
+        PROFILES["quick"].dataset == "fashion-mnist"
+        and PROFILES["gpu"].dataset == "cifar10"
+    )
     assert {r["name"] for r in profile_table()} == set(PROFILES)
 
 
@@ -69,17 +80,22 @@ def test_profile_milestones_are_fractions_or_iterations() -> None:
     for p in PROFILES.values():
         for m in p.milestones:
             assert (isinstance(m, int) and p.iterations and m <= p.iterations) or (
-                isinstance(m, float) and 0 < m <= 1), (p.name, m)
+                isinstance(m, float) and 0 < m <= 1
+            ), (p.name, m)
     assert not hasattr(PROFILES["quick"], "extra")
 
 
 def test_provenance_text() -> None:
     p = get_profile("quick")
     text = provenance_text(p, seed=0)
-    assert text.startswith(f"Fashion-MNIST, {p.train_subset:,} training images · profile quick · ")
+    assert text.startswith(
+        f"Fashion-MNIST, {p.train_subset:,} training images · profile quick · "
+    )
     assert "seed 0" in text and f"torch {torch.__version__.split('+')[0]}" in text
     assert "CPU" in text or "cuda" in text.lower() or "NVIDIA" in text
-    assert provenance_text("paper", extra="Fig. 6").startswith("CIFAR-10, full training set · profile paper")
+    assert provenance_text("paper", extra="Fig. 6").startswith(
+        "CIFAR-10, full training set · profile paper"
+    )
     assert provenance_text(p, dataset="cifar10").startswith("CIFAR-10 · ")
     env = environment()
     assert {"python", "torch", "torchvision", "cpu", "threads", "cuda"} <= set(env)

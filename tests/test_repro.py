@@ -7,12 +7,20 @@ from helpers.train.history import History
 
 
 def _history(seed, val, train, wall):
-    return History(epochs=[{"epoch": 1, "train_error": train, "val_error": val}], wall_time_s=wall, config={"seed": seed})
+    return History(
+        epochs=[{"epoch": 1, "train_error": train, "val_error": val}],
+        wall_time_s=wall,
+        config={"seed": seed},
+    )
 
 
 def test_entry_statistics_from_histories():
-    e = entry_from_histories("ResNet-20", [_history(0, 0.10, 0.05, 30.0), _history(1, 0.12, 0.07, 34.0)],
-                             paper_error=8.75, paper_source="Table 6")
+    e = entry_from_histories(
+        "ResNet-20",
+        [_history(0, 0.10, 0.05, 30.0), _history(1, 0.12, 0.07, 34.0)],
+        paper_error=8.75,
+        paper_source="Table 6",
+    )
     assert e.seeds == [0, 1]
     assert e.mean == pytest.approx(11.0)
     assert e.std == pytest.approx(1.41421356, rel=1e-6)
@@ -20,9 +28,15 @@ def test_entry_statistics_from_histories():
 
 
 def test_card_markdown_has_both_columns_and_conditions():
-    card = repro_card([ReproEntry("ResNet-20", [10.0], [0], [30.0], 8.75, "Table 6", [5.0], 1234),
-                       ReproEntry("plain-20", [12.0, 14.0], [0, 1], [31.0, 33.0])],
-                      dataset="Fashion-MNIST", profile="quick", device="CPU")
+    card = repro_card(
+        [
+            ReproEntry("ResNet-20", [10.0], [0], [30.0], 8.75, "Table 6", [5.0], 1234),
+            ReproEntry("plain-20", [12.0, 14.0], [0, 1], [31.0, 33.0]),
+        ],
+        dataset="Fashion-MNIST",
+        profile="quick",
+        device="CPU",
+    )
     md = card._repr_markdown_()
     assert "8.75 (Table 6)" in md and "quoted" in md and "not reported" in md
     assert "10.00 (1 seed)" in md and "13.00 ± 1.41 (2 seeds)" in md

@@ -1,4 +1,5 @@
 """The shared setup cell: its Colab logic (mocked offline) and that every chapter uses it verbatim."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,14 @@ def fake_helpers(monkeypatch, importable: bool) -> list:
     return setups, package
 
 
-def run_setup(monkeypatch, *, colab: bool, helpers_importable: bool,
-              colab_by_env: bool = False, spec: str | None = None) -> tuple[list, list]:
+def run_setup(
+    monkeypatch,
+    *,
+    colab: bool,
+    helpers_importable: bool,
+    colab_by_env: bool = False,
+    spec: str | None = None,
+) -> tuple[list, list]:
     """Exec the cell with Colab, `helpers` and pip simulated; return (pip calls, setup calls)."""
     calls: list = []
     setups, package = fake_helpers(monkeypatch, helpers_importable)
@@ -48,7 +55,9 @@ def run_setup(monkeypatch, *, colab: bool, helpers_importable: bool,
     if colab_by_env:
         monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
     elif colab:
-        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+        monkeypatch.setitem(
+            sys.modules, "google.colab", types.ModuleType("google.colab")
+        )
     exec(compile(TEXT, str(SETUP), "exec"), {"__name__": "__main__"})
     return calls, setups
 
@@ -64,16 +73,23 @@ def test_colab_without_helpers_installs_the_pinned_version(monkeypatch):
     cmd, kwargs = calls[0]
     assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
     assert "--no-deps" in cmd and kwargs.get("check") is True
-    version = re.search(r'__version__ = "([^"]+)"',
-                        (ROOT / "helpers" / "__init__.py").read_text()).group(1)
-    assert f"git+{repository_url()}@v{version}" in cmd, "the notebook's own version, not main"
+    version = re.search(
+        r'__version__ = "([^"]+)"', (ROOT / "helpers" / "__init__.py").read_text()
+    ).group(1)
+    assert f"git+{repository_url()}@v{version}" in cmd, (
+        "the notebook's own version, not main"
+    )
     assert "captum" in cmd and "torchinfo" not in cmd
     assert not {"torch", "torchvision"} & set(cmd), "never reinstall Colab's torch"
 
 
 def test_install_source_can_be_overridden(monkeypatch):
-    calls, _ = run_setup(monkeypatch, colab=True, helpers_importable=False,
-                         spec="git+file:///tmp/resnet-book")
+    calls, _ = run_setup(
+        monkeypatch,
+        colab=True,
+        helpers_importable=False,
+        spec="git+file:///tmp/resnet-book",
+    )
     assert "git+file:///tmp/resnet-book" in calls[0][0]
 
 
@@ -83,14 +99,20 @@ def test_colab_with_helpers_skips_install(monkeypatch):
 
 
 def test_colab_detected_by_env(monkeypatch):
-    calls, setups = run_setup(monkeypatch, colab=False, colab_by_env=True,
-                              helpers_importable=False)
-    assert len(calls) == 1 and setups == ["setup"], "COLAB_RELEASE_TAG alone counts as Colab"
+    calls, setups = run_setup(
+        monkeypatch, colab=False, colab_by_env=True, helpers_importable=False
+    )
+    assert len(calls) == 1 and setups == ["setup"], (
+        "COLAB_RELEASE_TAG alone counts as Colab"
+    )
 
 
 def test_ref_and_url_are_in_sync():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_setup_cell.py"),
-                             "--check"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sync_setup_cell.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -99,12 +121,16 @@ def test_setup_cell_is_short():
 
 
 def repository_url() -> str:
-    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))[
+        "repository"
+    ]["url"]
 
 
 def test_url_matches_config():
     urls = re.findall(r'REPO_URL = "([^"]+)"', TEXT)
-    assert urls == [repository_url()], "chapters/_setup_cell.py and _config.yml disagree on the repository URL"
+    assert urls == [repository_url()], (
+        "chapters/_setup_cell.py and _config.yml disagree on the repository URL"
+    )
 
 
 def chapter_notebooks() -> list[Path]:
@@ -120,15 +146,26 @@ def test_first_code_cell_is_the_setup_cell(notebook: Path):
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code, f"{notebook.name} has no code cell"
-    source = "".join(code[0]["source"]) if isinstance(code[0]["source"], list) else code[0]["source"]
+    source = (
+        "".join(code[0]["source"])
+        if isinstance(code[0]["source"], list)
+        else code[0]["source"]
+    )
     assert source.rstrip("\n") == TEXT.rstrip("\n"), (
         f"{notebook.name}: first code cell differs from chapters/_setup_cell.py; "
-        "run `python scripts/sync_setup_cell.py`")
+        "run `python scripts/sync_setup_cell.py`"
+    )
 
 
 @pytest.mark.parametrize("notebook", chapter_notebooks(), ids=lambda p: p.name)
 def test_notebook_committed_without_outputs(notebook: Path):
     nb = json.loads(notebook.read_text(encoding="utf-8"))
-    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
-             and (c.get("outputs") or c.get("execution_count") is not None)]
-    assert not dirty, f"{notebook.name}: cells {dirty} have outputs; run `python scripts/sync_setup_cell.py`"
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code"
+        and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
+    assert not dirty, (
+        f"{notebook.name}: cells {dirty} have outputs; run `python scripts/sync_setup_cell.py`"
+    )

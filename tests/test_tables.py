@@ -7,7 +7,9 @@ from helpers.tables import to_markdown
 
 def test_one_header_one_separator_one_line_per_row():
     rows = [{"name": "quick", "width": 8}, {"name": "gpu", "width": 16}]
-    lines = to_markdown(rows, columns={"name": "profile", "width": "width"}).splitlines()
+    lines = to_markdown(
+        rows, columns={"name": "profile", "width": "width"}
+    ).splitlines()
     assert lines[0] == "| profile | width |"
     assert lines[1] == "|---|---|"
     assert lines[2:] == ["| quick | 8 |", "| gpu | 16 |"]

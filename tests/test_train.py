@@ -30,17 +30,31 @@ def toy_data(n: int = 256, seed: int = 0, split: str = "train") -> Dataset:
     g = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % 2
     base = torch.where(labels[:, None, None, None] == 1, 170, 60).expand(n, 1, 8, 8)
-    images = (base + torch.randint(-40, 41, (n, 1, 8, 8), generator=g)).clamp(0, 255).to(torch.uint8)
-    return Dataset(images, labels, ["dark", "bright"], (0.45,), (0.25,), "toy", split, "memory")
+    images = (
+        (base + torch.randint(-40, 41, (n, 1, 8, 8), generator=g))
+        .clamp(0, 255)
+        .to(torch.uint8)
+    )
+    return Dataset(
+        images, labels, ["dark", "bright"], (0.45,), (0.25,), "toy", split, "memory"
+    )
 
 
 class TinyNet(nn.Module):
     """Conv-BN-ReLU-pool-linear; ``interrupt_at``/``nan_at`` count training forward calls."""
 
-    def __init__(self, interrupt_at: int | None = None, nan_at: int | None = None) -> None:
+    def __init__(
+        self, interrupt_at: int | None = None, nan_at: int | None = None
+    ) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1),
+            nn.BatchNorm2d(4),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(4, 2),
+        )
         self.calls, self.interrupt_at, self.nan_at = 0, interrupt_at, nan_at
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -60,7 +74,15 @@ def make_net(**kw) -> TinyNet:
 
 
 def cfg(**kw) -> TrainConfig:
-    base = dict(epochs=3, batch_size=32, lr=0.05, augment=False, progress=False, device="cpu", log_every=3)
+    base = dict(
+        epochs=3,
+        batch_size=32,
+        lr=0.05,
+        augment=False,
+        progress=False,
+        device="cpu",
+        log_every=3,
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -77,11 +99,17 @@ def test_paper_step_schedule() -> None:
 
 def test_fractional_milestones_and_warmup() -> None:
     c = TrainConfig(epochs=10, milestones=(0.5, 0.75), warmup_iters=400, warmup_lr=0.01)
-    assert lr_at(0, c, 1000) == 0.01 and lr_at(399, c, 1000) == 0.01  # paper's ResNet-110 warm-up
+    assert (
+        lr_at(0, c, 1000) == 0.01 and lr_at(399, c, 1000) == 0.01
+    )  # paper's ResNet-110 warm-up
     assert lr_at(400, c, 1000) == 0.1
-    assert math.isclose(lr_at(500, c, 1000), 0.01) and math.isclose(lr_at(750, c, 1000), 0.001)
+    assert math.isclose(lr_at(500, c, 1000), 0.01) and math.isclose(
+        lr_at(750, c, 1000), 0.001
+    )
     lin = TrainConfig(epochs=1, warmup_iters=10)
-    assert math.isclose(lr_at(0, lin, 100), 0.01) and math.isclose(lr_at(9, lin, 100), 0.1)
+    assert math.isclose(lr_at(0, lin, 100), 0.01) and math.isclose(
+        lr_at(9, lin, 100), 0.1
+    )
 
 
 def test_cosine_schedule() -> None:
@@ -105,7 +133,11 @@ def test_fit_learns_separable_problem() -> None:
     assert h.epochs[-1]["train_loss"] < h.epochs[0]["train_loss"]
     assert [e["epoch"] for e in h.epochs] == [1, 2, 3, 4]
     assert h.epochs[-1]["val_error"] == pytest.approx(after["error"])
-    assert h.steps and h.steps[-1]["step"] == 4 * 8 and {"loss", "error", "lr", "epoch"} <= set(h.steps[0])
+    assert (
+        h.steps
+        and h.steps[-1]["step"] == 4 * 8
+        and {"loss", "error", "lr", "epoch"} <= set(h.steps[0])
+    )
     assert h.images_per_s > 0 and h.wall_time_s > 0 and h.device.startswith("cpu")
     assert h.config["batch_size"] == 32
 
@@ -129,7 +161,9 @@ def test_evaluate_confusion_known_case() -> None:
             return torch.stack([first, -first], 1) + 0 * self.dummy
 
     labels = torch.tensor([0, 0, 0, 1, 1])
-    pix = torch.tensor([200, 200, 10, 10, 200], dtype=torch.uint8)  # 200 -> class 0, 10 -> class 1
+    pix = torch.tensor(
+        [200, 200, 10, 10, 200], dtype=torch.uint8
+    )  # 200 -> class 0, 10 -> class 1
     images = pix[:, None, None, None].expand(5, 1, 2, 2).contiguous()
     data = Dataset(images, labels, ["a", "b"], (0.5,), (0.5,), "toy", "test", "memory")
     r = evaluate(Fixed(), data)
@@ -150,7 +184,9 @@ def test_history_json_round_trip(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- checkpoints
-@pytest.mark.parametrize("interrupt_at", [5, 17])  # mid-epoch 1; first step of epoch 3 (8 steps/epoch)
+@pytest.mark.parametrize(
+    "interrupt_at", [5, 17]
+)  # mid-epoch 1; first step of epoch 3 (8 steps/epoch)
 def test_resume_is_bitwise_identical(tmp_path: Path, interrupt_at: int) -> None:
     train, val = toy_data(), toy_data(64, seed=2, split="val")
     config = cfg(augment=True, checkpoint_path=str(tmp_path / "ck.pt"))
@@ -164,7 +200,9 @@ def test_resume_is_bitwise_identical(tmp_path: Path, interrupt_at: int) -> None:
     resumed = make_net()
     torch.manual_seed(123)  # global RNG state must not matter: it is restored
     h = fit(resumed, train, config, val=val, resume=True)
-    for (k, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
+    for (k, a), b in zip(
+        reference.state_dict().items(), resumed.state_dict().values(), strict=False
+    ):
         assert torch.equal(a, b), k
     assert [s["loss"] for s in h.steps] == [s["loss"] for s in h_ref.steps]
     strip = lambda rows: [{k: v for k, v in r.items() if k != "time_s"} for r in rows]  # noqa: E731
@@ -172,7 +210,9 @@ def test_resume_is_bitwise_identical(tmp_path: Path, interrupt_at: int) -> None:
 
 
 def test_checkpoint_loads_weights_only(tmp_path: Path) -> None:
-    fit(make_net(), toy_data(64), cfg(epochs=1, checkpoint_path=str(tmp_path / "ck.pt")))
+    fit(
+        make_net(), toy_data(64), cfg(epochs=1, checkpoint_path=str(tmp_path / "ck.pt"))
+    )
     state = torch.load(tmp_path / "ck.pt", weights_only=True)
     assert state["step"] == 2 and state["epoch"] == 1
 
@@ -187,13 +227,24 @@ def test_corrupt_checkpoint_error(tmp_path: Path) -> None:
 def test_mismatched_checkpoint_says_what_differs(tmp_path: Path) -> None:
     path = str(tmp_path / "ck.pt")
     fit(make_net(), toy_data(64), cfg(epochs=1, checkpoint_path=path))
-    with pytest.raises(CheckpointError, match=r"config\.lr: checkpoint 0\.05 vs now 0\.1"):
-        fit(make_net(), toy_data(64), cfg(epochs=1, lr=0.1, checkpoint_path=path), resume=True)
+    with pytest.raises(
+        CheckpointError, match=r"config\.lr: checkpoint 0\.05 vs now 0\.1"
+    ):
+        fit(
+            make_net(),
+            toy_data(64),
+            cfg(epochs=1, lr=0.1, checkpoint_path=path),
+            resume=True,
+        )
 
     class Wider(TinyNet):
         def __init__(self):
             super().__init__()
-            self.net[0], self.net[1], self.net[5] = nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Linear(8, 2)
+            self.net[0], self.net[1], self.net[5] = (
+                nn.Conv2d(1, 8, 3, padding=1),
+                nn.BatchNorm2d(8),
+                nn.Linear(8, 2),
+            )
 
     with pytest.raises(CheckpointError, match="model differs"):
         fit(Wider(), toy_data(64), cfg(epochs=1, checkpoint_path=path), resume=True)
@@ -203,25 +254,39 @@ def test_mismatched_checkpoint_says_what_differs(tmp_path: Path) -> None:
 def test_nan_raises_with_step_and_lr_and_keeps_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "ck.pt"
     model = make_net(nan_at=11)  # epoch 2, step 11
-    with pytest.raises(TrainingDiverged, match=r"step 11 \(learning rate 0\.05\)") as info:
+    with pytest.raises(
+        TrainingDiverged, match=r"step 11 \(learning rate 0\.05\)"
+    ) as info:
         fit(model, toy_data(), cfg(checkpoint_path=str(path)))
     assert isinstance(info.value, RuntimeError) and info.value.step == 11
     state = torch.load(path, weights_only=True)
-    assert state["step"] == 8 and all(torch.isfinite(v).all() for v in state["model"].values())
+    assert state["step"] == 8 and all(
+        torch.isfinite(v).all() for v in state["model"].values()
+    )
 
 
 def test_nan_stop_returns_history() -> None:
     h = fit(make_net(nan_at=4), toy_data(), cfg(lr=0.05), on_nan="stop")
     assert h.diverged["step"] == 4 and h.diverged["lr"] == 0.05
-    assert len(h.epochs) == 0 and h.steps[-1]["step"] == 3  # history up to the last good window
+    assert (
+        len(h.epochs) == 0 and h.steps[-1]["step"] == 3
+    )  # history up to the last good window
     with pytest.raises(ValueError, match="on_nan"):
         fit(make_net(), toy_data(), cfg(), on_nan="ignore")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_amp_fit() -> None:
-    h = fit(make_net(), toy_data(), cfg(device="cuda", amp=True, channels_last=True), val=toy_data(64, 1))
-    assert h.device.startswith("cuda") and h.epochs[-1]["train_loss"] < h.epochs[0]["train_loss"]
+    h = fit(
+        make_net(),
+        toy_data(),
+        cfg(device="cuda", amp=True, channels_last=True),
+        val=toy_data(64, 1),
+    )
+    assert (
+        h.device.startswith("cuda")
+        and h.epochs[-1]["train_loss"] < h.epochs[0]["train_loss"]
+    )
 
 
 # ----------------------------------------------------------------------------- issue 12 defects
@@ -231,7 +296,9 @@ def shifted_data(n: int = 256, seed: int = 0, split: str = "train") -> Dataset:
     data = toy_data(n, seed, split)
     ramp = torch.arange(8, dtype=torch.int16).mul(12).view(1, 1, 1, 8)
     images = (data.images.to(torch.int16) + ramp).clamp(0, 255).to(torch.uint8)
-    return Dataset(images, data.labels, data.classes, (0.55,), (0.25,), "toy", split, "memory")
+    return Dataset(
+        images, data.labels, data.classes, (0.55,), (0.25,), "toy", split, "memory"
+    )
 
 
 def test_pixel_normalised_model_evaluates_as_trained() -> None:
@@ -240,7 +307,9 @@ def test_pixel_normalised_model_evaluates_as_trained() -> None:
     model = make_net()
     h = fit(model, train, cfg(epochs=2, normalize="pixel"), val=test)
     assert evaluate(model, test)["error"] == pytest.approx(h.final("val_error"))
-    assert evaluate(model, test)["loss"] == pytest.approx(h.epochs[-1]["val_loss"], rel=1e-5)
+    assert evaluate(model, test)["loss"] == pytest.approx(
+        h.epochs[-1]["val_loss"], rel=1e-5
+    )
 
 
 def test_normalisation_travels_and_conflicts_are_errors(tmp_path: Path) -> None:
@@ -249,17 +318,26 @@ def test_normalisation_travels_and_conflicts_are_errors(tmp_path: Path) -> None:
 
     train, test = shifted_data(), shifted_data(64, seed=1, split="test")
     model = make_net()
-    fit(model, train, cfg(epochs=1, normalize="pixel", checkpoint_path=str(tmp_path / "ck.pt")))
+    fit(
+        model,
+        train,
+        cfg(epochs=1, normalize="pixel", checkpoint_path=str(tmp_path / "ck.pt")),
+    )
     norm = normalization_of(model)
     assert norm.kind == "pixel" and norm.mean.shape == (1, 8, 8)
     assert torch.allclose(norm.mean, train.images.float().mean(0) / 255)
     saved = torch.load(tmp_path / "ck.pt", weights_only=True)["normalization"]
     assert saved["kind"] == "pixel" and torch.equal(saved["mean"], norm.mean)
     x, y = model_inputs(model, test, 5)
-    assert torch.allclose(x, test.images[:5].float() / 255 - norm.mean) and torch.equal(y, test.labels[:5])
+    assert torch.allclose(x, test.images[:5].float() / 255 - norm.mean) and torch.equal(
+        y, test.labels[:5]
+    )
     with pytest.raises(ValueError, match="trained with normalize='pixel'"):
         evaluate(model, test, normalize="channel")
-    assert evaluate(model, test, normalize="pixel")["error"] == evaluate(model, test)["error"]
+    assert (
+        evaluate(model, test, normalize="pixel")["error"]
+        == evaluate(model, test)["error"]
+    )
 
 
 def test_resume_without_checkpoint_path_is_an_error() -> None:
@@ -276,13 +354,17 @@ def test_milestones_fractions_and_iterations_are_unambiguous() -> None:
     one = TrainConfig(epochs=1, milestones=(1.0,), lr=0.1)
     assert lr_at(1, one, 100) == 0.1 and lr_at(99, one, 100) == 0.1
     mixed = TrainConfig(epochs=1, milestones=(0.5, 80), lr=0.1)
-    assert math.isclose(lr_at(50, mixed, 100), 0.01) and math.isclose(lr_at(80, mixed, 100), 0.001)
+    assert math.isclose(lr_at(50, mixed, 100), 0.01) and math.isclose(
+        lr_at(80, mixed, 100), 0.001
+    )
     for bad in (1.5, 0.0, -0.5, 32_000.0, True):
         with pytest.raises(ValueError, match="milestone"):
             TrainConfig(epochs=1, milestones=(bad,))
     with pytest.raises(ValueError, match="past the end"):
         TrainConfig(iterations=100, milestones=(50, 120))
-    TrainConfig(iterations=100, milestones=(50, 120), schedule="constant")  # unused: fine
+    TrainConfig(
+        iterations=100, milestones=(50, 120), schedule="constant"
+    )  # unused: fine
 
 
 def test_milestone_past_the_end_fails_before_training() -> None:
@@ -302,40 +384,67 @@ def test_evaluate_loss_is_cross_entropy_of_logits_even_with_probs() -> None:
     assert evaluate(model, test, probs=True)["loss"] == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("case, error, match", [
-    ("tensor_dataset", TypeError, "helpers.data.Dataset"),
-    ("channels", ValueError, r"shape \(3, 8, 8\).*in_channels=3"),
-    ("classes", ValueError, "has 3 classes.*num_classes=3"),
-    ("warmup", ValueError, "warmup_iters"),
-    ("normalize", ValueError, "normalize must be one of"),
-    ("batch", ValueError, "larger than the training set"),
-])
+@pytest.mark.parametrize(
+    "case, error, match",
+    [
+        ("tensor_dataset", TypeError, "helpers.data.Dataset"),
+        ("channels", ValueError, r"shape \(3, 8, 8\).*in_channels=3"),
+        ("classes", ValueError, "has 3 classes.*num_classes=3"),
+        ("warmup", ValueError, "warmup_iters"),
+        ("normalize", ValueError, "normalize must be one of"),
+        ("batch", ValueError, "larger than the training set"),
+    ],
+)
 def test_bad_input_is_an_error_at_the_call(case: str, error: type, match: str) -> None:
     """Defect 6 (training side): each raises before any step, naming the fix."""
     model, data = make_net(), toy_data(64)
     if case == "tensor_dataset":
         data = torch.utils.data.TensorDataset(data.images.float(), data.labels)
     elif case == "channels":
-        data = Dataset(data.images.expand(64, 3, 8, 8).contiguous(), data.labels, data.classes,
-                       (0.45,) * 3, (0.25,) * 3, "toy-rgb", "train", "memory")
+        data = Dataset(
+            data.images.expand(64, 3, 8, 8).contiguous(),
+            data.labels,
+            data.classes,
+            (0.45,) * 3,
+            (0.25,) * 3,
+            "toy-rgb",
+            "train",
+            "memory",
+        )
     elif case == "classes":
-        data = Dataset(data.images, data.labels, ["a", "b", "c"], (0.45,), (0.25,), "toy3", "train", "memory")
+        data = Dataset(
+            data.images,
+            data.labels,
+            ["a", "b", "c"],
+            (0.45,),
+            (0.25,),
+            "toy3",
+            "train",
+            "memory",
+        )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(error, match=match):
-        overrides = {"warmup": dict(warmup_iters=-5), "normalize": dict(normalize="global"),
-                     "batch": dict(batch_size=100)}.get(case, {})
+        overrides = {
+            "warmup": dict(warmup_iters=-5),
+            "normalize": dict(normalize="global"),
+            "batch": dict(batch_size=100),
+        }.get(case, {})
         fit(model, data, cfg(epochs=1, **overrides))
     assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 def test_nan_stop_restores_the_last_good_weights() -> None:
     """Defect 7: on_nan='stop' used to leave NaN weights in the model."""
-    model = make_net(nan_at=5)  # steps 1-4 finite; the check after step 3 is the last good one
+    model = make_net(
+        nan_at=5
+    )  # steps 1-4 finite; the check after step 3 is the last good one
     h = fit(model, toy_data(), cfg(schedule="constant"), on_nan="stop")
     assert h.diverged["step"] == 5 and h.diverged["weights_from_step"] == 3
     reference = make_net()
     fit(reference, toy_data(), cfg(iterations=3, schedule="constant"))
-    for (k, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
+    for (k, a), b in zip(
+        model.state_dict().items(), reference.state_dict().values(), strict=False
+    ):
         assert torch.equal(a, b), k
 
 
@@ -380,7 +489,9 @@ def test_fit_uses_the_precision_module(monkeypatch) -> None:
     import helpers.train.loop as loop
 
     seen = []
-    monkeypatch.setattr(loop, "amp_dtype", lambda device, amp: seen.append((device.type, amp)) or None)
+    monkeypatch.setattr(
+        loop, "amp_dtype", lambda device, amp: seen.append((device.type, amp)) or None
+    )
     h = fit(make_net(), toy_data(64), cfg(epochs=1, amp=True))
     assert seen == [("cpu", True)] and "autocast" not in h.device
 
@@ -395,7 +506,11 @@ def test_fit_passes_momentum_weight_decay_and_nesterov(monkeypatch) -> None:
         return real_sgd(params, **kwargs)
 
     monkeypatch.setattr(torch.optim, "SGD", spy)
-    fit(make_net(), toy_data(64), cfg(epochs=1, momentum=0.8, weight_decay=5e-4, nesterov=True))
+    fit(
+        make_net(),
+        toy_data(64),
+        cfg(epochs=1, momentum=0.8, weight_decay=5e-4, nesterov=True),
+    )
     assert made == [dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=5e-4)]
 
 
@@ -404,6 +519,10 @@ def test_compile_on_cpu_trains_like_eager() -> None:
     eager, compiled = make_net(), make_net()
     h_eager = fit(eager, toy_data(64), cfg(iterations=4, log_every=1))
     h_comp = fit(compiled, toy_data(64), cfg(iterations=4, log_every=1, compile=True))
-    assert [s["loss"] for s in h_comp.steps] == pytest.approx([s["loss"] for s in h_eager.steps], rel=1e-4)
-    for a, b in zip(eager.state_dict().values(), compiled.state_dict().values()):
+    assert [s["loss"] for s in h_comp.steps] == pytest.approx(
+        [s["loss"] for s in h_eager.steps], rel=1e-4
+    )
+    for a, b in zip(
+        eager.state_dict().values(), compiled.state_dict().values(), strict=False
+    ):
         assert torch.allclose(a.float(), b.float(), atol=1e-5)

@@ -1,4 +1,5 @@
 """helpers.__version__ / __commit__ and how the book prints them (helpers/_version.py)."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ def test_version_is_written_once_and_read_by_pyproject():
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in pyproject
     assert 'version = { attr = "helpers.__version__" }' in pyproject
-    assert not re.search(r'^version = "', pyproject, re.M), "a second version in pyproject.toml"
+    assert not re.search(r'^version = "', pyproject, re.M), (
+        "a second version in pyproject.toml"
+    )
 
 
 def test_source_version_reads_the_literal(tmp_path):
@@ -36,14 +39,25 @@ def test_source_version_reads_the_literal(tmp_path):
 
 
 def test_git_commit_of_a_checkout_and_none_outside(tmp_path):
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, env=env)
     (tmp_path / "f").write_text("x")
     subprocess.run(["git", "-C", str(tmp_path), "add", "f"], check=True, env=env)
-    subprocess.run(["git", "-C", str(tmp_path), "commit", "-qm", "c"], check=True, env=env)
-    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "commit", "-qm", "c"], check=True, env=env
+    )
+    head = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert _version.git_commit(tmp_path) == head
     assert _version.git_commit(tmp_path / "nowhere") is None
 
@@ -58,8 +72,9 @@ def test_installed_commit_from_pip_vcs_metadata(monkeypatch):
         def read_text(self, name):
             return self.text if name == "direct_url.json" else None
 
-    pip_git = json.dumps({"url": "https://github.com/o/r", "vcs_info": {"vcs": "git",
-                                                                       "commit_id": sha}})
+    pip_git = json.dumps(
+        {"url": "https://github.com/o/r", "vcs_info": {"vcs": "git", "commit_id": sha}}
+    )
     monkeypatch.setattr(metadata, "distribution", lambda name: Dist(pip_git))
     assert _version.installed_commit() == sha
     editable = json.dumps({"url": "file:///src", "dir_info": {"editable": True}})

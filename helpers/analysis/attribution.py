@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -83,7 +83,9 @@ def integrated_gradients(
 
     if isinstance(baseline, str):
         if baseline != "black":
-            raise ValueError(f"baseline must be a tensor, 'black' or None; got {baseline!r}")
+            raise ValueError(
+                f"baseline must be a tensor, 'black' or None; got {baseline!r}"
+            )
         baseline = black_baseline(model, images)
     was_training = model.training
     model.eval()
@@ -115,8 +117,12 @@ def grad_cam(
     was_training = model.training
     model.eval()
     try:
-        cam = LayerGradCam(model, layer).attribute(images, target=targets, relu_attributions=True)
-        cam = LayerAttribution.interpolate(cam, tuple(images.shape[-2:]), interpolate_mode="bilinear")
+        cam = LayerGradCam(model, layer).attribute(
+            images, target=targets, relu_attributions=True
+        )
+        cam = LayerAttribution.interpolate(
+            cam, tuple(images.shape[-2:]), interpolate_mode="bilinear"
+        )
     finally:
         model.train(was_training)
     return cam.detach()
@@ -137,7 +143,9 @@ def _reinit(modules: Sequence[nn.Module], seed: int) -> None:
                     if m.affine:
                         nn.init.normal_(m.weight, 1.0, 0.5)
                         nn.init.normal_(m.bias, 0.0, 0.5)
-                elif hasattr(m, "reset_parameters") and any(True for _ in m.parameters(recurse=False)):
+                elif hasattr(m, "reset_parameters") and any(
+                    True for _ in m.parameters(recurse=False)
+                ):
                     m.reset_parameters()
 
 
@@ -169,7 +177,9 @@ def _top_level_units(model: nn.Module) -> list[tuple[str, list[nn.Module]]]:
     return units
 
 
-def randomization_steps(model: nn.Module, *, seed: int = 0) -> Iterator[tuple[str, nn.Module]]:
+def randomization_steps(
+    model: nn.Module, *, seed: int = 0
+) -> Iterator[tuple[str, nn.Module]]:
     """Cascading randomisation (Adebayo et al. 2018): yield progressively randomised copies.
 
     The first copy has its head (fully connected layer) re-initialised, the next also the last
@@ -194,18 +204,26 @@ def _ranks(x: torch.Tensor) -> torch.Tensor:
     """Ranks 0..n-1 of each row (ties broken by order; continuous maps rarely tie)."""
     order = x.argsort(dim=1)
     ranks = torch.empty_like(order, dtype=torch.float64)
-    ranks.scatter_(1, order, torch.arange(x.shape[1], dtype=torch.float64).expand_as(order).contiguous())
+    ranks.scatter_(
+        1,
+        order,
+        torch.arange(x.shape[1], dtype=torch.float64).expand_as(order).contiguous(),
+    )
     return ranks
 
 
-def rank_correlation(a: torch.Tensor, b: torch.Tensor, *, absolute: bool = True) -> torch.Tensor:
+def rank_correlation(
+    a: torch.Tensor, b: torch.Tensor, *, absolute: bool = True
+) -> torch.Tensor:
     """Spearman rank correlation between two batches of maps, one value per image.
 
     Maps are summed over channels first (attribution per pixel); ``absolute=True`` compares
     magnitudes, as Adebayo et al. do for their main figures.
     """
     if a.shape != b.shape:
-        raise ValueError(f"maps must have the same shape; got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"maps must have the same shape; got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     a = a.detach().double().sum(dim=1).flatten(1)
     b = b.detach().double().sum(dim=1).flatten(1)
     if absolute:
@@ -233,13 +251,25 @@ def sanity_check(
     ``lambda m, x, y: grad_cam(m, x, y)`` (the default layer is looked up on each copy).
     """
     reference = method(model, images, targets)
-    rows = [{"step": "trained", "rank_corr": 1.0, "rank_corr_per_image": torch.ones(images.shape[0])}]
+    rows = [
+        {
+            "step": "trained",
+            "rank_corr": 1.0,
+            "rank_corr_per_image": torch.ones(images.shape[0]),
+        }
+    ]
     for k, (label, randomised) in enumerate(randomization_steps(model, seed=seed)):
         if max_steps is not None and k >= max_steps:
             break
         maps = method(randomised, images, targets)
         corr = rank_correlation(reference, maps)
-        rows.append({"step": label, "rank_corr": float(corr.mean()), "rank_corr_per_image": corr})
+        rows.append(
+            {
+                "step": label,
+                "rank_corr": float(corr.mean()),
+                "rank_corr_per_image": corr,
+            }
+        )
     return rows
 
 
@@ -278,18 +308,34 @@ def plot_attributions(
     rows = 1 + len(maps)
     # room on the left for row names and on the right for the colour bar; at most 1.5 in a panel
     cell = min((figsize()[0] - 1.9) / n, 1.5)
-    fig, axes = plt.subplots(rows, n, figsize=(n * cell + 1.9, cell * rows + 0.5),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        rows,
+        n,
+        figsize=(n * cell + 1.9, cell * rows + 0.5),
+        squeeze=False,
+        layout="constrained",
+    )
     shown = None
     for j in range(n):
-        axes[0, j].imshow(_to_display(images[j]).numpy(), cmap="gray" if images.shape[1] == 1 else None)
+        axes[0, j].imshow(
+            _to_display(images[j]).numpy(),
+            cmap="gray" if images.shape[1] == 1 else None,
+        )
         if titles is not None:
             axes[0, j].set_title(titles[j], fontsize=9)
         for i, attr in enumerate(maps.values(), start=1):
-            shown = axes[i, j].imshow(_map_display(attr[j]).numpy(), cmap=cmap, vmin=0, vmax=1)
+            shown = axes[i, j].imshow(
+                _map_display(attr[j]).numpy(), cmap=cmap, vmin=0, vmax=1
+            )
     for i, name in enumerate(["input", *maps.keys()]):
-        axes[i, 0].set_ylabel(name.replace(", ", "\n"), fontsize=9, rotation=0, ha="right",
-                              va="center", labelpad=6)
+        axes[i, 0].set_ylabel(
+            name.replace(", ", "\n"),
+            fontsize=9,
+            rotation=0,
+            ha="right",
+            va="center",
+            labelpad=6,
+        )
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -316,13 +362,20 @@ def plot_sanity_check(
     del provenance
     fig, ax = plt.subplots(figsize=figsize(3.8), layout="constrained")
     for k, (name, rows) in enumerate(results.items()):
-        ax.plot(range(len(rows)), [r["rank_corr"] for r in rows], "-o", ms=4, color=f"C{k}",
-                label=name)
+        ax.plot(
+            range(len(rows)),
+            [r["rank_corr"] for r in rows],
+            "-o",
+            ms=4,
+            color=f"C{k}",
+            label=name,
+        )
     labels = [r["step"] for r in next(iter(results.values()))]
     step = max(1, -(-len(labels) // 10))
     ax.set_xticks(range(0, len(labels), step))
-    ax.set_xticklabels(labels[::step], rotation=35, ha="right", rotation_mode="anchor",
-                       fontsize=9)
+    ax.set_xticklabels(
+        labels[::step], rotation=35, ha="right", rotation_mode="anchor", fontsize=9
+    )
     ax.set_ylabel("rank correlation with\nthe trained model's map")
     ax.set_xlabel("randomised from the output down to ...")
     ax.axhline(0, color="0.5", lw=0.8)

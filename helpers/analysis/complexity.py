@@ -11,8 +11,9 @@ model in eval mode; the model's own weights and training mode are left untouched
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,7 +25,9 @@ Row = dict[str, Any]
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of parameters (only those with ``requires_grad`` if ``trainable_only``)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(
+        p.numel() for p in model.parameters() if p.requires_grad or not trainable_only
+    )
 
 
 @contextmanager
@@ -37,11 +40,16 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def _meta_forward(model: nn.Module, input_size: Sequence[int], hooks_on: dict[str, nn.Module],
-                  ) -> tuple[FlopCounterMode, dict[str, Row]]:
+def _meta_forward(
+    model: nn.Module,
+    input_size: Sequence[int],
+    hooks_on: dict[str, nn.Module],
+) -> tuple[FlopCounterMode, dict[str, Row]]:
     """Run one shape-only forward pass; record output shape and MACs of each module in hooks_on."""
     if len(input_size) != 4:
-        raise ValueError(f"input_size must be (batch, channels, height, width); got {tuple(input_size)}")
+        raise ValueError(
+            f"input_size must be (batch, channels, height, width); got {tuple(input_size)}"
+        )
     tensors = dict(model.named_parameters())
     tensors.update(model.named_buffers())
     meta = {k: torch.empty_like(v, device="meta") for k, v in tensors.items()}
@@ -52,7 +60,10 @@ def _meta_forward(model: nn.Module, input_size: Sequence[int], hooks_on: dict[st
 
     def pre_hook(name: str):
         def hook(module: nn.Module, args: Any) -> None:
-            records.setdefault(name, {"_start": 0, "macs": 0})["_start"] = counter.get_total_flops()
+            records.setdefault(name, {"_start": 0, "macs": 0})["_start"] = (
+                counter.get_total_flops()
+            )
+
         return hook
 
     def post_hook(name: str):
@@ -60,8 +71,11 @@ def _meta_forward(model: nn.Module, input_size: Sequence[int], hooks_on: dict[st
             rec = records[name]
             rec["macs"] += (counter.get_total_flops() - rec["_start"]) // 2
             out = output[0] if isinstance(output, (tuple, list)) else output
-            rec["output_shape"] = tuple(out.shape) if isinstance(out, torch.Tensor) else None
+            rec["output_shape"] = (
+                tuple(out.shape) if isinstance(out, torch.Tensor) else None
+            )
             rec["order"] = rec.get("order", len(records))
+
         return hook
 
     for name, module in hooks_on.items():
@@ -82,8 +96,11 @@ def count_macs(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224)) -
     return int(counter.get_total_flops() // 2)
 
 
-def layer_summary(model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32),
-                  depth: int | None = None) -> list[Row]:
+def layer_summary(
+    model: nn.Module,
+    input_size: Sequence[int] = (1, 3, 32, 32),
+    depth: int | None = None,
+) -> list[Row]:
     """Per-layer rows {name, type, output_shape, params, macs} in execution order.
 
     ``depth=None`` lists every leaf module; ``depth=k`` stops at names with k dotted parts
@@ -98,19 +115,23 @@ def layer_summary(model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32),
             continue
         level = name.count(".") + 1
         is_leaf = next(module.children(), None) is None
-        if (depth is None and is_leaf) or (depth is not None and (level == depth or (is_leaf and level < depth))):
+        if (depth is None and is_leaf) or (
+            depth is not None and (level == depth or (is_leaf and level < depth))
+        ):
             chosen[name] = module
     _, records = _meta_forward(model, input_size, chosen)
     rows = []
     for name, rec in sorted(records.items(), key=lambda kv: kv[1]["order"]):
         module = chosen[name]
-        rows.append({
-            "name": name,
-            "type": type(module).__name__,
-            "output_shape": rec["output_shape"],
-            "params": count_parameters(module, trainable_only=False),
-            "macs": int(rec["macs"]),
-        })
+        rows.append(
+            {
+                "name": name,
+                "type": type(module).__name__,
+                "output_shape": rec["output_shape"],
+                "params": count_parameters(module, trainable_only=False),
+                "macs": int(rec["macs"]),
+            }
+        )
     return rows
 
 
@@ -125,28 +146,39 @@ def _shape(shape: tuple[int, ...] | None) -> str:
     return "—" if shape is None else "×".join(str(s) for s in shape[1:])
 
 
-def summary_markdown(model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32),
-                     depth: int | None = 2) -> str:
+def summary_markdown(
+    model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32), depth: int | None = 2
+) -> str:
     """A markdown table of :func:`layer_summary` plus a totals line (wrap in IPython Markdown)."""
     rows = layer_summary(model, input_size, depth)
-    lines = ["| layer | type | output shape | parameters | MACs |", "|---|---|---|---:|---:|"]
+    lines = [
+        "| layer | type | output shape | parameters | MACs |",
+        "|---|---|---|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| `{r['name']}` | {r['type']} | {_shape(r['output_shape'])} | "
-                     f"{r['params']:,} | {_human(r['macs'])} |")
+        lines.append(
+            f"| `{r['name']}` | {r['type']} | {_shape(r['output_shape'])} | "
+            f"{r['params']:,} | {_human(r['macs'])} |"
+        )
     total_macs = count_macs(model, input_size)
-    lines.append(f"| **total** | | | **{count_parameters(model, False):,}** | **{_human(total_macs)}** |")
+    lines.append(
+        f"| **total** | | | **{count_parameters(model, False):,}** | **{_human(total_macs)}** |"
+    )
     return "\n".join(lines)
 
 
-def display_summary(model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32),
-                    depth: int | None = 2):
+def display_summary(
+    model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32), depth: int | None = 2
+):
     """:func:`summary_markdown` as an ``IPython.display.Markdown`` object for a notebook cell."""
     from IPython.display import Markdown
 
     return Markdown(summary_markdown(model, input_size, depth))
 
 
-def stage_table(model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32)) -> list[Row]:
+def stage_table(
+    model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32)
+) -> list[Row]:
     """Rows per stage, like the paper's Table 1: {name, paper_name, output_shape, blocks, params, macs}.
 
     Top-level children holding blocks (``layer1``...) are stages; the children before the first
@@ -172,15 +204,27 @@ def stage_table(model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32)) ->
                 rows[-1]["macs"] += int(rec["macs"])
                 rows[-1]["output_shape"] = rec["output_shape"]
                 continue
-            rows.append({"name": group, "paper_name": "conv1" if group == "stem" else "fc",
-                         "output_shape": rec["output_shape"], "blocks": 0, "params": params,
-                         "macs": int(rec["macs"])})
+            rows.append(
+                {
+                    "name": group,
+                    "paper_name": "conv1" if group == "stem" else "fc",
+                    "output_shape": rec["output_shape"],
+                    "blocks": 0,
+                    "params": params,
+                    "macs": int(rec["macs"]),
+                }
+            )
             continue
         if has_stages:
             stage_index += 1
-        rows.append({"name": name,
-                     "paper_name": f"conv{stage_index + 1}_x" if has_stages else name,
-                     "output_shape": rec["output_shape"],
-                     "blocks": len(residual_blocks(module)), "params": params,
-                     "macs": int(rec["macs"])})
+        rows.append(
+            {
+                "name": name,
+                "paper_name": f"conv{stage_index + 1}_x" if has_stages else name,
+                "output_shape": rec["output_shape"],
+                "blocks": len(residual_blocks(module)),
+                "params": params,
+                "macs": int(rec["macs"]),
+            }
+        )
     return rows

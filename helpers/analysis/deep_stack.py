@@ -25,7 +25,11 @@ __all__ = [
     "train_briefly",
 ]
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+}
 INITS = ("default", "small", "xavier", "he")
 
 
@@ -44,7 +48,9 @@ class DeepStackConfig:
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}")
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}"
+            )
         if self.init not in INITS:
             raise ValueError(f"init must be one of {INITS}; got {self.init!r}")
         if self.depth < 1:
@@ -76,7 +82,9 @@ def init_std(init: str, fan_in: int, fan_out: int) -> float:
 class DenseLayer(nn.Module):
     """``Linear -> [BatchNorm1d] -> activation``, one hidden layer of a deep stack."""
 
-    def __init__(self, in_features: int, out_features: int, activation: str, batch_norm: bool) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, activation: str, batch_norm: bool
+    ) -> None:
         super().__init__()
         self.linear = nn.Linear(in_features, out_features, bias=not batch_norm)
         self.bn = nn.BatchNorm1d(out_features) if batch_norm else nn.Identity()
@@ -98,7 +106,8 @@ class DeepStack(nn.Module):
         self.config = config
         widths = [config.in_features] + [config.width] * config.depth
         self.layers = nn.ModuleList(
-            DenseLayer(a, b, config.activation, config.batch_norm) for a, b in zip(widths, widths[1:])
+            DenseLayer(a, b, config.activation, config.batch_norm)
+            for a, b in zip(widths, widths[1:], strict=False)
         )
         self.head = nn.Linear(config.width, config.num_classes)
         self.reset_parameters()
@@ -111,7 +120,11 @@ class DeepStack(nn.Module):
                 if self.config.init == "default":
                     m.reset_parameters()
                 else:
-                    nn.init.normal_(m.weight, 0.0, init_std(self.config.init, m.in_features, m.out_features))
+                    nn.init.normal_(
+                        m.weight,
+                        0.0,
+                        init_std(self.config.init, m.in_features, m.out_features),
+                    )
                     if m.bias is not None:
                         nn.init.zeros_(m.bias)
                 m.weight.mul_(self.config.gain)
@@ -153,7 +166,9 @@ def train_briefly(
             break
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        total = nn.utils.clip_grad_norm_(model.parameters(), clip_norm if clip_norm else float("inf"))
+        total = nn.utils.clip_grad_norm_(
+            model.parameters(), clip_norm if clip_norm else float("inf")
+        )
         losses.append(loss.item())
         norms.append(total.item())
         opt.step()

@@ -72,10 +72,14 @@ def resolve_probes(model: nn.Module, probes: Probes = None) -> dict[str, nn.Modu
         found = {}
         for i, m in enumerate(probes):
             if id(m) not in names:
-                raise ValueError(f"probe #{i} ({type(m).__name__}) is not a submodule of the model")
+                raise ValueError(
+                    f"probe #{i} ({type(m).__name__}) is not a submodule of the model"
+                )
             found[names[id(m)] or "<model>"] = m
     if not found:
-        raise ValueError("no modules to probe: pass probes=[...] (e.g. residual_blocks(model))")
+        raise ValueError(
+            "no modules to probe: pass probes=[...] (e.g. residual_blocks(model))"
+        )
     return found
 
 
@@ -106,7 +110,9 @@ def gradient_norms(
     x, y = _split_batch(inputs)
     y = targets if targets is not None else y
     if y is None:
-        raise ValueError("gradient_norms needs targets: pass targets=... or inputs=(x, y)")
+        raise ValueError(
+            "gradient_norms needs targets: pass targets=... or inputs=(x, y)"
+        )
     found = resolve_probes(model, probes)
     names = list(found)
     loss_fn = loss_fn or F.cross_entropy
@@ -115,7 +121,11 @@ def gradient_norms(
     handles = []
     if mode == "output":
         for name, m in found.items():
-            handles.append(m.register_forward_hook(lambda _m, _i, out, n=name: outputs[n].append(out)))
+            handles.append(
+                m.register_forward_hook(
+                    lambda _m, _i, out, n=name: outputs[n].append(out)
+                )
+            )
     was_training = model.training
     model.train(train_mode)
     try:
@@ -133,7 +143,11 @@ def gradient_norms(
             groups.append([t for t in outputs[n] if t.requires_grad])
     else:
         groups = [
-            [p for p in found[n].parameters() if p.requires_grad and (mode == "params" or p.dim() >= 2)]
+            [
+                p
+                for p in found[n].parameters()
+                if p.requires_grad and (mode == "params" or p.dim() >= 2)
+            ]
             for n in names
         ]
     flat = [t for g in groups for t in g]
@@ -157,7 +171,9 @@ def activation_stds(
     found = resolve_probes(model, probes)
     stds: dict[str, float] = {}
     handles = [
-        m.register_forward_hook(lambda _m, _i, out, n=name: stds.__setitem__(n, out.float().std().item()))
+        m.register_forward_hook(
+            lambda _m, _i, out, n=name: stds.__setitem__(n, out.float().std().item())
+        )
         for name, m in found.items()
     ]
     was_training = model.training
@@ -195,12 +211,17 @@ def plot_gradient_profile(
     ylabel = {"weight": "‖∂L/∂W‖", "params": "‖∂L/∂θ‖", "output": "‖∂L/∂x‖"}
     for label, prof in profiles.items():
         xs = range(1, len(prof) + 1)
-        ys = [v if math.isfinite(v) and (v > 0 or not logy) else float("nan") for v in prof.norms]
+        ys = [
+            v if math.isfinite(v) and (v > 0 or not logy) else float("nan")
+            for v in prof.norms
+        ]
         ax.plot(xs, ys, label=label, **(styles or {}).get(label, {}))
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel[next(iter(profiles.values())).mode] if profiles else "gradient norm")
+    ax.set_ylabel(
+        ylabel[next(iter(profiles.values())).mode] if profiles else "gradient norm"
+    )
     if title:
         ax.set_title(title)
     if profiles:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import statistics
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -41,7 +41,9 @@ def num_threads(threads: int | None) -> Iterator[int]:
     before = torch.get_num_threads()
     if threads is not None:
         if threads < 1:
-            raise ValueError(f"threads must be >= 1 (or None to keep {before}); got {threads}")
+            raise ValueError(
+                f"threads must be >= 1 (or None to keep {before}); got {threads}"
+            )
         torch.set_num_threads(threads)
     try:
         yield torch.get_num_threads()
@@ -76,7 +78,9 @@ def measure_latency(
     if warmup < 0:
         raise ValueError(f"warmup must be >= 0; got {warmup}")
     if len(input_size) < 2:
-        raise ValueError(f"input_size needs a batch dimension, e.g. (1, 3, 224, 224); got {input_size}")
+        raise ValueError(
+            f"input_size needs a batch dimension, e.g. (1, 3, 224, 224); got {input_size}"
+        )
     if device is None:
         first = next(model.parameters(), None)
         device = first.device if first is not None else torch.device("cpu")
@@ -143,9 +147,19 @@ def model_cost_table(
             "gmacs": count_macs(model, input_size=tuple(input_size)) / batch / 1e9,
         }
         if latency:
-            result = measure_latency(model, input_size, repeats=repeats, warmup=warmup,
-                                     threads=threads, max_seconds=max_seconds_per_model)
-            row.update(latency_ms=result.median_ms, repeats=result.repeats, threads=result.threads)
+            result = measure_latency(
+                model,
+                input_size,
+                repeats=repeats,
+                warmup=warmup,
+                threads=threads,
+                max_seconds=max_seconds_per_model,
+            )
+            row.update(
+                latency_ms=result.median_ms,
+                repeats=result.repeats,
+                threads=result.threads,
+            )
         rows.append(row)
         del model
     return rows

@@ -13,8 +13,8 @@ the identity, which is only possible when its input and output shapes agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -48,7 +48,9 @@ class LesionStudy:
 
     def summary(self) -> dict[str, float]:
         """Mean/max error over deletable blocks, split into downsampling and other blocks."""
-        plain = [r.error for r in self.rows if r.error is not None and not r.downsampling]
+        plain = [
+            r.error for r in self.rows if r.error is not None and not r.downsampling
+        ]
         down = [r.error for r in self.rows if r.error is not None and r.downsampling]
         out = {"baseline_error": self.baseline_error}
         if plain:
@@ -69,7 +71,9 @@ def _default_evaluate(data, device) -> Callable[[nn.Module], float]:
     return run
 
 
-def _record_shapes(blocks: Sequence[nn.Module]) -> tuple[list, list[torch.utils.hooks.RemovableHandle]]:
+def _record_shapes(
+    blocks: Sequence[nn.Module],
+) -> tuple[list, list[torch.utils.hooks.RemovableHandle]]:
     """Forward hooks that remember each block's first input and output shape."""
     shapes: list = [None] * len(blocks)
     handles = []
@@ -106,7 +110,9 @@ def lesion_study(
     """
     if evaluate is None:
         if data is None:
-            raise ValueError("lesion_study needs either `data` (a helpers.data.Dataset) or `evaluate` (model -> error)")
+            raise ValueError(
+                "lesion_study needs either `data` (a helpers.data.Dataset) or `evaluate` (model -> error)"
+            )
         evaluate = _default_evaluate(data, device)
     if blocks is None:
         from helpers.models import residual_blocks
@@ -114,10 +120,14 @@ def lesion_study(
         blocks = residual_blocks(model)
     blocks = list(blocks)
     if not blocks:
-        raise ValueError("lesion_study found no blocks: pass `blocks=` or a model from helpers.models")
+        raise ValueError(
+            "lesion_study found no blocks: pass `blocks=` or a model from helpers.models"
+        )
     for block in blocks:
         if not hasattr(block, "skip_branch"):
-            raise ValueError(f"block {type(block).__name__} has no `skip_branch` switch; use blocks from helpers.models.residual_blocks")
+            raise ValueError(
+                f"block {type(block).__name__} has no `skip_branch` switch; use blocks from helpers.models.residual_blocks"
+            )
 
     was_training = model.training
     model.eval()
@@ -131,7 +141,9 @@ def lesion_study(
         if shapes[i] is None and hasattr(block, "changes_shape"):
             shapes[i] = ((), (1,)) if block.changes_shape else ((), ())
         if shapes[i] is None:
-            raise ValueError("a block was not called during evaluation; are the blocks part of this model?")
+            raise ValueError(
+                "a block was not called during evaluation; are the blocks part of this model?"
+            )
 
     study = LesionStudy(baseline_error=float(baseline))
     stage = 0
@@ -179,12 +191,25 @@ def plot_lesion(
         color = f"C{k}"
         xs = [r.index + 1 for r in study.rows if r.error is not None]
         ys = [100 * r.error for r in study.rows if r.error is not None]
-        ax.plot(xs, ys, "-o", color=color, ms=4, lw=1.2, label=f"{name}: one block deleted")
-        ax.axhline(100 * study.baseline_error, color=color, ls="--", lw=1,
-                   label=f"{name}: intact")
+        ax.plot(
+            xs, ys, "-o", color=color, ms=4, lw=1.2, label=f"{name}: one block deleted"
+        )
+        ax.axhline(
+            100 * study.baseline_error,
+            color=color,
+            ls="--",
+            lw=1,
+            label=f"{name}: intact",
+        )
         down = [r for r in study.rows if r.downsampling and r.error is not None]
-        ax.plot([r.index + 1 for r in down], [100 * r.error for r in down], "o", ms=8,
-                mfc="none", color=color)
+        ax.plot(
+            [r.index + 1 for r in down],
+            [100 * r.error for r in down],
+            "o",
+            ms=8,
+            mfc="none",
+            color=color,
+        )
         for r in study.rows:
             if r.downsampling and r.index not in marked:
                 marked.add(r.index)

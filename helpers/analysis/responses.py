@@ -13,7 +13,7 @@ output before the final ReLU), so there is one number per block (the paper plots
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -22,9 +22,14 @@ from torch import nn
 __all__ = ["branch_response_std", "first_batch", "plot_responses"]
 
 
-def first_batch(data, n: int = 500, device: str | torch.device | None = None, *,
-                model: nn.Module | None = None, normalize: str | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+def first_batch(
+    data,
+    n: int = 500,
+    device: str | torch.device | None = None,
+    *,
+    model: nn.Module | None = None,
+    normalize: str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``n`` images and labels of a ``helpers.data.Dataset``, normalised, not augmented.
 
     With ``model``, the images are normalised as that model was trained (its recorded
@@ -36,7 +41,9 @@ def first_batch(data, n: int = 500, device: str | torch.device | None = None, *,
 
     if model is not None:
         if normalize is not None:
-            raise ValueError("give `model` (its own normalisation is used) or `normalize`, not both")
+            raise ValueError(
+                "give `model` (its own normalisation is used) or `normalize`, not both"
+            )
         return model_inputs(model, data, n, device)
     n = min(n, len(data))
     device = torch.device(device) if device is not None else torch.device("cpu")
@@ -72,7 +79,9 @@ def branch_response_std(
     blocks = list(blocks)
     for block in blocks:
         if not hasattr(block, "branch_out"):
-            raise ValueError(f"block {type(block).__name__} has no `branch_out` hook point; use blocks from helpers.models.residual_blocks")
+            raise ValueError(
+                f"block {type(block).__name__} has no `branch_out` hook point; use blocks from helpers.models.residual_blocks"
+            )
     sums = [torch.zeros((), dtype=torch.float64) for _ in blocks]
     squares = [torch.zeros((), dtype=torch.float64) for _ in blocks]
     counts = [0 for _ in blocks]
@@ -86,7 +95,10 @@ def branch_response_std(
 
         return hook
 
-    handles = [block.branch_out.register_forward_hook(make_hook(i)) for i, block in enumerate(blocks)]
+    handles = [
+        block.branch_out.register_forward_hook(make_hook(i))
+        for i, block in enumerate(blocks)
+    ]
     was_training = model.training
     model.eval()
     try:
@@ -97,9 +109,11 @@ def branch_response_std(
             h.remove()
         model.train(was_training)
     stds = []
-    for s, q, n in zip(sums, squares, counts):
+    for s, q, n in zip(sums, squares, counts, strict=False):
         if n < 2:
-            raise ValueError("a block's branch_out was never called; are the blocks part of this model?")
+            raise ValueError(
+                "a block's branch_out was never called; are the blocks part of this model?"
+            )
         mean = s / n
         var = (q / n - mean * mean) * n / (n - 1)
         stds.append(float(var.clamp_min(0).sqrt()))
@@ -119,14 +133,22 @@ def plot_responses(
     from helpers.figstyle import figsize
 
     del provenance
-    fig, (ax_idx, ax_sorted) = plt.subplots(1, 2, figsize=figsize(3.6), sharey=True,
-                                            layout="constrained")
+    fig, (ax_idx, ax_sorted) = plt.subplots(
+        1, 2, figsize=figsize(3.6), sharey=True, layout="constrained"
+    )
     for k, (name, stds) in enumerate(responses.items()):
         style = "--" if name.lower().startswith("plain") else "-"
         xs = range(1, len(stds) + 1)
         ax_idx.plot(xs, stds, style, color=f"C{k}", lw=1.4, marker=".", label=name)
-        ax_sorted.plot(xs, sorted(stds, reverse=True), style, color=f"C{k}", lw=1.4,
-                       marker=".", label=name)
+        ax_sorted.plot(
+            xs,
+            sorted(stds, reverse=True),
+            style,
+            color=f"C{k}",
+            lw=1.4,
+            marker=".",
+            label=name,
+        )
     ax_idx.set_xlabel("block (input to output)")
     ax_sorted.set_xlabel("block, sorted by std")
     ax_idx.set_ylabel("std of branch output")

@@ -1,7 +1,23 @@
 """Datasets (CIFAR-10, Fashion-MNIST) as uint8 tensors, and an on-device augmenting loader."""
 
 from .datasets import DATASETS, Dataset, DatasetError, load_dataset, read_idx
-from .loader import DeviceLoader, Normalization, augment_batch, normalization_of, set_normalization
+from .loader import (
+    DeviceLoader,
+    Normalization,
+    augment_batch,
+    normalization_of,
+    set_normalization,
+)
 
-__all__ = ["DATASETS", "Dataset", "DatasetError", "DeviceLoader", "Normalization", "augment_batch",
-           "load_dataset", "normalization_of", "read_idx", "set_normalization"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "DatasetError",
+    "DeviceLoader",
+    "Normalization",
+    "augment_batch",
+    "load_dataset",
+    "normalization_of",
+    "read_idx",
+    "set_normalization",
+]

@@ -20,7 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["Dataset", "DatasetError", "DownloadError", "DATASETS", "load_dataset", "dataset_search_path"]
+__all__ = [
+    "Dataset",
+    "DatasetError",
+    "DownloadError",
+    "DATASETS",
+    "load_dataset",
+    "dataset_search_path",
+]
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 SPLITS = ("train", "val", "test")
@@ -46,17 +53,43 @@ class DatasetInfo:
 DATASETS: dict[str, DatasetInfo] = {
     "cifar10": DatasetInfo(
         "CIFAR-10",
-        ("airplane", "automobile", "bird", "cat", "deer",
-         "dog", "frog", "horse", "ship", "truck"),
-        (3, 32, 32), 50_000, 10_000,
-        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+        (
+            "airplane",
+            "automobile",
+            "bird",
+            "cat",
+            "deer",
+            "dog",
+            "frog",
+            "horse",
+            "ship",
+            "truck",
+        ),
+        (3, 32, 32),
+        50_000,
+        10_000,
+        (0.4914, 0.4822, 0.4465),
+        (0.2470, 0.2435, 0.2616),
     ),
     "fashion-mnist": DatasetInfo(
         "Fashion-MNIST",
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        (1, 28, 28), 60_000, 10_000,
-        (0.2860,), (0.3530,),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        (1, 28, 28),
+        60_000,
+        10_000,
+        (0.2860,),
+        (0.3530,),
     ),
 }
 
@@ -108,12 +141,18 @@ def read_idx(path: str | Path) -> np.ndarray:
         with opener(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DatasetError(f"{path}: cannot read/decompress ({e}); delete it and fetch it again") from e
+        raise DatasetError(
+            f"{path}: cannot read/decompress ({e}); delete it and fetch it again"
+        ) from e
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DatasetError(f"{path}: not an IDX file (bad magic number); delete it and fetch it again")
+        raise DatasetError(
+            f"{path}: not an IDX file (bad magic number); delete it and fetch it again"
+        )
     dtype_code, ndim = raw[2], raw[3]
     if dtype_code not in _IDX_DTYPES or not 1 <= ndim <= 4:
-        raise DatasetError(f"{path}: unsupported IDX header (type 0x{dtype_code:02x}, {ndim} dims)")
+        raise DatasetError(
+            f"{path}: unsupported IDX header (type 0x{dtype_code:02x}, {ndim} dims)"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DatasetError(f"{path}: truncated IDX header")
@@ -131,20 +170,37 @@ def _unpickle(path: Path) -> dict:
     try:
         with open(path, "rb") as f:
             return pickle.load(f, encoding="bytes")
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as e:
-        raise DatasetError(f"{path}: not a readable CIFAR-10 pickle ({e}); delete it and fetch it again") from e
+    except (
+        OSError,
+        EOFError,
+        pickle.UnpicklingError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as e:
+        raise DatasetError(
+            f"{path}: not a readable CIFAR-10 pickle ({e}); delete it and fetch it again"
+        ) from e
 
 
 def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     d = _unpickle(path)
     if not isinstance(d, dict):
-        raise DatasetError(f"{path}: expected a dict in the CIFAR-10 pickle, got {type(d).__name__}")
+        raise DatasetError(
+            f"{path}: expected a dict in the CIFAR-10 pickle, got {type(d).__name__}"
+        )
     d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in d.items()}
     if "data" not in d or "labels" not in d:
-        raise DatasetError(f"{path}: CIFAR-10 batch lacks 'data'/'labels' (keys: {sorted(d)})")
+        raise DatasetError(
+            f"{path}: CIFAR-10 batch lacks 'data'/'labels' (keys: {sorted(d)})"
+        )
     data = np.asarray(d["data"], dtype=np.uint8)
     labels = np.asarray(d["labels"], dtype=np.int64)
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.shape[0] != labels.shape[0]:
+    if (
+        data.ndim != 2
+        or data.shape[1] != 3 * 32 * 32
+        or data.shape[0] != labels.shape[0]
+    ):
         raise DatasetError(
             f"{path}: wrong sizes (data {data.shape}, labels {labels.shape}; "
             f"expected (N, 3072) and (N,))"
@@ -152,18 +208,24 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32), labels
 
 
-def _check_pair(name: str, images: np.ndarray, labels: np.ndarray, files: tuple[Path, Path]) -> None:
+def _check_pair(
+    name: str, images: np.ndarray, labels: np.ndarray, files: tuple[Path, Path]
+) -> None:
     info = DATASETS[name]
     if images.ndim == 3:
         images = images[:, None]
     if images.shape[1:] != info.shape:
-        raise DatasetError(f"{files[0]}: images have shape {images.shape[1:]}, expected {info.shape}")
+        raise DatasetError(
+            f"{files[0]}: images have shape {images.shape[1:]}, expected {info.shape}"
+        )
     if images.shape[0] != labels.shape[0]:
         raise DatasetError(
             f"{files[0]} / {files[1]}: {images.shape[0]} images but {labels.shape[0]} labels"
         )
     if labels.size and labels.max() >= len(info.classes):
-        raise DatasetError(f"{files[1]}: label {int(labels.max())} out of range 0..{len(info.classes) - 1}")
+        raise DatasetError(
+            f"{files[1]}: label {int(labels.max())} out of range 0..{len(info.classes) - 1}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +259,9 @@ def dataset_search_path(root: str | Path | None = None) -> list[Path]:
 def _find_fmnist(base: Path) -> Path | None:
     for sub in _FMNIST_SUBDIRS:
         d = base / sub if sub else base
-        if all(_idx_file(d, f) is not None for pair in _FMNIST_FILES.values() for f in pair):
+        if all(
+            _idx_file(d, f) is not None for pair in _FMNIST_FILES.values() for f in pair
+        ):
             return d
     return None
 
@@ -240,20 +304,30 @@ def _fetch(url: str, target: Path, md5: str) -> None:
     import urllib.request
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".part", dir=target.parent
+    )
     tmp = Path(tmp_name)
     try:
         digest = hashlib.md5()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+        with (
+            os.fdopen(fd, "wb") as out,
+            urllib.request.urlopen(url, timeout=60) as response,
+        ):
             while chunk := response.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != md5:
-            raise DownloadError(f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, expected {md5})")
+            raise DownloadError(
+                f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, expected {md5})"
+            )
         os.replace(tmp, target)
     except DownloadError:
         raise
-    except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts and disk errors are OSErrors
+    except (
+        OSError,
+        ValueError,
+    ) as e:  # URLError, HTTPError, timeouts and disk errors are OSErrors
         raise DownloadError(f"{url}: {type(e).__name__}: {e}") from e
     finally:
         tmp.unlink(missing_ok=True)
@@ -288,7 +362,9 @@ def _download(name: str, target: Path) -> Path:
                 tar.extractall(staging, **safe)
         except (OSError, tarfile.TarError) as e:
             archive.unlink(missing_ok=True)
-            raise DownloadError(f"{archive}: cannot unpack ({e}); deleted, run again") from e
+            raise DownloadError(
+                f"{archive}: cannot unpack ({e}); deleted, run again"
+            ) from e
         final = target / "cifar-10-batches-py"
         shutil.rmtree(final, ignore_errors=True)
         os.replace(staging / "cifar-10-batches-py", final)
@@ -300,12 +376,16 @@ def _download(name: str, target: Path) -> Path:
 
 def _manual_steps(name: str, target: Path) -> str:
     if name == "fashion-mnist":
-        return (f"download the 4 files {', '.join(FMNIST_MD5)} from {FMNIST_URL} (or from "
-                "https://github.com/zalandoresearch/fashion-mnist, folder data/fashion) into "
-                f"{target / 'fashion-mnist'}/, or on Debian/Ubuntu "
-                "`sudo apt-get install dataset-fashion-mnist`")
-    return (f"download {CIFAR_URL} and unpack it into {target}, so that "
-            f"{target / 'cifar-10-batches-py' / 'data_batch_1'} exists")
+        return (
+            f"download the 4 files {', '.join(FMNIST_MD5)} from {FMNIST_URL} (or from "
+            "https://github.com/zalandoresearch/fashion-mnist, folder data/fashion) into "
+            f"{target / 'fashion-mnist'}/, or on Debian/Ubuntu "
+            "`sudo apt-get install dataset-fashion-mnist`"
+        )
+    return (
+        f"download {CIFAR_URL} and unpack it into {target}, so that "
+        f"{target / 'cifar-10-batches-py' / 'data_batch_1'} exists"
+    )
 
 
 def _missing_message(name: str, dirs: list[Path], error: str | None = None) -> str:
@@ -345,11 +425,17 @@ def locate(name: str, root: str | Path | None = None, download: bool = True) -> 
 
 def _stat_key(d: Path) -> tuple:
     """Key the cache on file sizes and mtimes, so a replaced file is re-read."""
-    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(d.iterdir()) if p.is_file())
+    return tuple(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(d.iterdir())
+        if p.is_file()
+    )
 
 
 @functools.lru_cache(maxsize=4)
-def _decode(name: str, directory: str, _key: tuple) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def _decode(
+    name: str, directory: str, _key: tuple
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     d = Path(directory)
     out: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
     if name == "fashion-mnist":
@@ -357,16 +443,27 @@ def _decode(name: str, directory: str, _key: tuple) -> dict[str, tuple[torch.Ten
             files = (_idx_file(d, img_stem), _idx_file(d, lbl_stem))
             images, labels = read_idx(files[0]), read_idx(files[1]).astype(np.int64)
             if images.ndim != 3 or labels.ndim != 1:
-                raise DatasetError(f"{files[0]}: expected (N, 28, 28) images and (N,) labels")
+                raise DatasetError(
+                    f"{files[0]}: expected (N, 28, 28) images and (N,) labels"
+                )
             _check_pair(name, images, labels, files)
-            out[split] = (torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels))
+            out[split] = (
+                torch.from_numpy(images.copy()).unsqueeze(1),
+                torch.from_numpy(labels),
+            )
     else:
         parts = [_cifar_batch(d / f"data_batch_{i}") for i in range(1, 6)]
-        train = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+        train = (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+        )
         test = _cifar_batch(d / "test_batch")
         for split, (images, labels) in (("train", train), ("test", test)):
             _check_pair(name, images, labels, (d / "data_batch_1", d / "data_batch_1"))
-            out[split] = (torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels))
+            out[split] = (
+                torch.from_numpy(np.ascontiguousarray(images)),
+                torch.from_numpy(labels),
+            )
     return out
 
 
@@ -385,8 +482,10 @@ def _balanced_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor
     quota[: size % len(classes)] += 1
     counts = torch.tensor([len(p) for p in per_class])
     if (quota > counts).any():
-        raise ValueError(f"subset={size} is larger than the split allows (class sizes {counts.tolist()})")
-    chosen = torch.cat([p[:q] for p, q in zip(per_class, quota.tolist())])
+        raise ValueError(
+            f"subset={size} is larger than the split allows (class sizes {counts.tolist()})"
+        )
+    chosen = torch.cat([p[:q] for p, q in zip(per_class, quota.tolist(), strict=False)])
     return chosen[torch.randperm(chosen.shape[0], generator=g)]
 
 
@@ -395,12 +494,20 @@ def _is_count(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _check_arguments(name: object, split: object, subset: object, val_size: object) -> str:
+def _check_arguments(
+    name: object, split: object, subset: object, val_size: object
+) -> str:
     """Validate load_dataset's arguments before any file is read; return the dataset key."""
     if not isinstance(name, str):
-        raise ValueError(f"dataset name must be a string, one of {sorted(DATASETS)}; got {name!r}")
+        raise ValueError(
+            f"dataset name must be a string, one of {sorted(DATASETS)}; got {name!r}"
+        )
     key = name.lower().replace("_", "-")
-    key = {"cifar-10": "cifar10", "fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist"}.get(key, key)
+    key = {
+        "cifar-10": "cifar10",
+        "fashionmnist": "fashion-mnist",
+        "fmnist": "fashion-mnist",
+    }.get(key, key)
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid: {sorted(DATASETS)}")
     if split not in SPLITS:
@@ -416,7 +523,9 @@ def _check_arguments(name: object, split: object, subset: object, val_size: obje
             f"hold-out, 5000 = the paper's 45k/5k split); got {val_size!r}"
         )
     if split == "val" and val_size == 0:
-        raise ValueError("split='val' needs val_size > 0 (e.g. val_size=5000, the paper's 45k/5k split)")
+        raise ValueError(
+            "split='val' needs val_size > 0 (e.g. val_size=5000, the paper's 45k/5k split)"
+        )
     return key
 
 
@@ -451,7 +560,11 @@ def load_dataset(
                 f"val_size={val_size} would hold out all {len(train_labels)} training images of {d}; "
                 "pass a smaller val_size (val_size=0 = no hold-out)"
             )
-        held_out = _val_indices(train_labels, val_size, seed) if val_size > 0 else torch.zeros(0, dtype=torch.long)
+        held_out = (
+            _val_indices(train_labels, val_size, seed)
+            if val_size > 0
+            else torch.zeros(0, dtype=torch.long)
+        )
         if split == "val":
             keep = held_out
         else:

@@ -19,8 +19,15 @@ from torch import nn
 from ..device import resolve_device
 from .datasets import Dataset
 
-__all__ = ["DeviceLoader", "Normalization", "augment_batch", "NORMALIZATIONS",
-           "check_normalize", "normalization_of", "set_normalization"]
+__all__ = [
+    "DeviceLoader",
+    "Normalization",
+    "augment_batch",
+    "NORMALIZATIONS",
+    "check_normalize",
+    "normalization_of",
+    "set_normalization",
+]
 
 NORMALIZATIONS = ("channel", "pixel", "none")
 ATTRIBUTE = "input_normalization"  # where a trained model carries its Normalization
@@ -94,11 +101,16 @@ class Normalization:
 
     @classmethod
     def from_state_dict(cls, state: dict) -> Normalization:
-        return cls(check_normalize(state["kind"]), state["mean"].float(), state["std"].float())
+        return cls(
+            check_normalize(state["kind"]), state["mean"].float(), state["std"].float()
+        )
 
     def same_as(self, other: Normalization) -> bool:
-        return (self.kind == other.kind and torch.equal(self.mean, other.mean)
-                and torch.equal(self.std, other.std))
+        return (
+            self.kind == other.kind
+            and torch.equal(self.mean, other.mean)
+            and torch.equal(self.std, other.std)
+        )
 
 
 def normalization_of(model: nn.Module) -> Normalization | None:
@@ -112,7 +124,11 @@ def set_normalization(model: nn.Module, normalization: Normalization) -> None:
 
 
 def augment_batch(
-    images: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: torch.Tensor, pad: int = 4
+    images: torch.Tensor,
+    dy: torch.Tensor,
+    dx: torch.Tensor,
+    flip: torch.Tensor,
+    pad: int = 4,
 ) -> torch.Tensor:
     """Pad-and-crop plus horizontal flip for a batch, as one index gather.
 
@@ -120,14 +136,18 @@ def augment_batch(
     Sample b becomes padded[b, :, dy:dy+H, dx:dx+W], mirrored left-right where flip[b].
     """
     b, c, h, w = images.shape
-    padded = F.pad(images, (pad, pad, pad, pad))  # (B, C, H, W) -> (B, C, H+2p, W+2p), zeros
+    padded = F.pad(
+        images, (pad, pad, pad, pad)
+    )  # (B, C, H, W) -> (B, C, H+2p, W+2p), zeros
     ar_h = torch.arange(h, device=images.device)
     ar_w = torch.arange(w, device=images.device)
     rows = dy[:, None] + ar_h  # (B, H)
     cols = dx[:, None] + torch.where(flip[:, None], w - 1 - ar_w, ar_w)  # (B, W)
     bi = torch.arange(b, device=images.device)[:, None, None, None]
     ci = torch.arange(c, device=images.device)[None, :, None, None]
-    return padded[bi, ci, rows[:, None, :, None], cols[:, None, None, :]]  # (B, C, H, W)
+    return padded[
+        bi, ci, rows[:, None, :, None], cols[:, None, None, :]
+    ]  # (B, C, H, W)
 
 
 class DeviceLoader:
@@ -161,7 +181,11 @@ class DeviceLoader:
                 f"the normalisation has {normalize.channels} channels but the images of "
                 f"{dataset.name}/{dataset.split} have {dataset.in_channels}"
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int)
+            or batch_size <= 0
+        ):
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if len(dataset) == 0:
             raise ValueError(f"dataset {dataset.name}/{dataset.split} is empty")
@@ -182,7 +206,9 @@ class DeviceLoader:
 
     def __len__(self) -> int:
         n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        return (
+            n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        )
 
     # -- resumable randomness ------------------------------------------------------------------
     def state_dict(self, *, restart_epoch: bool = False) -> dict:
@@ -211,7 +237,9 @@ class DeviceLoader:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         return self.iter_epoch()
 
-    def iter_epoch(self, start_batch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def iter_epoch(
+        self, start_batch: int = 0
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """One pass over the data; ``start_batch`` skips batches (used to resume mid-epoch)."""
         self._epoch_state = self.generator.get_state()
         plan = self._epoch_plan()
@@ -225,4 +253,3 @@ class DeviceLoader:
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             yield x, self.labels[idx]
-

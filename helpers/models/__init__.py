@@ -19,5 +19,11 @@ from .introspect import residual_blocks
 from .pretrained import imagenet_classes, load_torchvision_weights
 from .registry import create_model, get_entry, list_models
 
-__all__ = ["create_model", "list_models", "residual_blocks", "get_entry",
-           "load_torchvision_weights", "imagenet_classes"]
+__all__ = [
+    "create_model",
+    "list_models",
+    "residual_blocks",
+    "get_entry",
+    "load_torchvision_weights",
+    "imagenet_classes",
+]

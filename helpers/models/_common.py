@@ -29,19 +29,25 @@ def check_choice(name: str, value: object, options: Iterable[object]) -> object:
     """Return ``value`` if it is one of ``options``, else raise a ValueError listing them."""
     options = tuple(options)
     if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {value!r}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(repr(o) for o in options)}; got {value!r}"
+        )
     return value
 
 
 # ---------------------------------------------------------------- convolutions
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     """3x3 convolution with padding 1 and no bias (a BatchNorm follows)."""
-    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
+    return nn.Conv2d(
+        in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False
+    )
 
 
 def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     """1x1 convolution without bias (a BatchNorm follows)."""
-    return nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False)
+    return nn.Conv2d(
+        in_channels, out_channels, kernel_size=1, stride=stride, bias=False
+    )
 
 
 # ---------------------------------------------------------------- shortcuts
@@ -58,21 +64,32 @@ class PadShortcut(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x[:, :, :: self.stride, :: self.stride]  # (B, C, H, W) -> (B, C, H/s, W/s)
-        return F.pad(x, (0, 0, 0, 0, 0, self.out_channels - self.in_channels))  # -> (B, C', ., .)
+        return F.pad(
+            x, (0, 0, 0, 0, 0, self.out_channels - self.in_channels)
+        )  # -> (B, C', ., .)
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
 
 
-def projection(in_channels: int, out_channels: int, stride: int, batch_norm: bool = True) -> nn.Module:
+def projection(
+    in_channels: int, out_channels: int, stride: int, batch_norm: bool = True
+) -> nn.Module:
     """Projection shortcut W_s x: 1x1 conv (+ BN), named like torchvision's ``downsample``."""
     if not batch_norm:
         return conv1x1(in_channels, out_channels, stride)
-    return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+    return nn.Sequential(
+        conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels)
+    )
 
 
-def make_shortcut(option: str, in_channels: int, out_channels: int, stride: int,
-                  batch_norm: bool = True) -> nn.Module:
+def make_shortcut(
+    option: str,
+    in_channels: int,
+    out_channels: int,
+    stride: int,
+    batch_norm: bool = True,
+) -> nn.Module:
     """Shortcut for one residual block under option A, B or C (He et al. 2016, Sec. 3.3)."""
     check_choice("shortcut", option, SHORTCUT_OPTIONS)
     shape_changes = stride != 1 or in_channels != out_channels
@@ -91,7 +108,11 @@ class FeaturesHeadModel(nn.Module):
     of its head in ``head_layers``, applied in order (torchvision's names, so checkpoints load).
     """
 
-    head_layers: tuple[str, ...] = ("avgpool", "flatten", "fc")  # global pool, (B, C), logits
+    head_layers: tuple[str, ...] = (
+        "avgpool",
+        "flatten",
+        "fc",
+    )  # global pool, (B, C), logits
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """Feature maps -> class logits: the modules named in ``head_layers``, in order."""
@@ -126,10 +147,18 @@ def init_weights(model: nn.Module, zero_init_residual: bool = False) -> None:
                 m.zero_init_last_bn()
 
 
-def make_stage(block: type[nn.Module], in_channels: int, planes: int, blocks: int, stride: int,
-               **block_kwargs: object) -> nn.Sequential:
+def make_stage(
+    block: type[nn.Module],
+    in_channels: int,
+    planes: int,
+    blocks: int,
+    stride: int,
+    **block_kwargs: object,
+) -> nn.Sequential:
     """One stage ("conv2_x" ...): the first block changes shape, the others keep it."""
     out_channels = planes * block.expansion
     layers = [block(in_channels, planes, stride, **block_kwargs)]
-    layers += [block(out_channels, planes, 1, **block_kwargs) for _ in range(blocks - 1)]
+    layers += [
+        block(out_channels, planes, 1, **block_kwargs) for _ in range(blocks - 1)
+    ]
     return nn.Sequential(*layers)

@@ -40,7 +40,9 @@ class AlexNet(FeaturesHeadModel):
         super().__init__()
         self.config = config
         self.features = nn.Sequential(
-            nn.Conv2d(config.in_channels, 64, kernel_size=11, stride=4, padding=2),  # 224 -> 55
+            nn.Conv2d(
+                config.in_channels, 64, kernel_size=11, stride=4, padding=2
+            ),  # 224 -> 55
             nn.ReLU(),
             nn.MaxPool2d(kernel_size=3, stride=2),  # -> 27 (overlapping pooling)
             nn.Conv2d(64, 192, kernel_size=5, padding=2),
@@ -78,4 +80,10 @@ class AlexNet(FeaturesHeadModel):
         return self.avgpool(x)
 
 
-register("alexnet", AlexNet, AlexNetConfig, family="imagenet", summary="AlexNet (2012), torchvision form")
+register(
+    "alexnet",
+    AlexNet,
+    AlexNetConfig,
+    family="imagenet",
+    summary="AlexNet (2012), torchvision form",
+)

@@ -85,9 +85,13 @@ class BasicBlock(_TwoConvLayers):
 
     residual = True
 
-    def __init__(self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B") -> None:
+    def __init__(
+        self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B"
+    ) -> None:
         super().__init__(in_channels, planes, stride)
-        self.downsample = make_shortcut(shortcut, in_channels, self.out_channels, stride)
+        self.downsample = make_shortcut(
+            shortcut, in_channels, self.out_channels, stride
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = self.downsample(x)
@@ -129,8 +133,14 @@ class Bottleneck(LesionMixin, nn.Module):
     expansion = 4
     residual = True
 
-    def __init__(self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B",
-                 stride_at: str = "1x1") -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        planes: int,
+        stride: int = 1,
+        shortcut: str = "B",
+        stride_at: str = "1x1",
+    ) -> None:
         super().__init__()
         check_choice("stride_at", stride_at, STRIDE_AT_OPTIONS)
         out_channels = planes * self.expansion

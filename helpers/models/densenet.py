@@ -25,10 +25,14 @@ class DenseLayer(nn.Module):
         super().__init__()
         self.norm1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU()
-        self.conv1 = nn.Conv2d(in_channels, bn_size * growth_rate, kernel_size=1, bias=False)
+        self.conv1 = nn.Conv2d(
+            in_channels, bn_size * growth_rate, kernel_size=1, bias=False
+        )
         self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
         self.relu2 = nn.ReLU()
-        self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(
+            bn_size * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.norm1(x)
@@ -42,10 +46,15 @@ class DenseLayer(nn.Module):
 class DenseBlock(nn.Module):
     """``num_layers`` dense layers; each input is the concatenation of everything before it."""
 
-    def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int = 4) -> None:
+    def __init__(
+        self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int = 4
+    ) -> None:
         super().__init__()
         for i in range(num_layers):
-            self.add_module(f"denselayer{i + 1}", DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size))
+            self.add_module(
+                f"denselayer{i + 1}",
+                DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size),
+            )
         self.out_channels = in_channels + num_layers * growth_rate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,8 +76,13 @@ class Transition(nn.Sequential):
         self.pool = nn.AvgPool2d(kernel_size=2, stride=2)
 
 
-def _dense_stages(features: nn.Sequential, in_channels: int, block_layers: tuple[int, ...],
-                  growth_rate: int, compression: float = 0.5) -> int:
+def _dense_stages(
+    features: nn.Sequential,
+    in_channels: int,
+    block_layers: tuple[int, ...],
+    growth_rate: int,
+    compression: float = 0.5,
+) -> int:
     """Append denseblock1, transition1, ..., denseblockN to ``features``; return out channels."""
     for i, num_layers in enumerate(block_layers, start=1):
         block = DenseBlock(num_layers, in_channels, growth_rate)
@@ -111,11 +125,16 @@ class DenseNet(_DenseNetBase):
         self.config = config
         stem = 2 * config.growth_rate
         self.features = nn.Sequential()
-        self.features.add_module("conv0", nn.Conv2d(config.in_channels, stem, 7, stride=2, padding=3, bias=False))
+        self.features.add_module(
+            "conv0",
+            nn.Conv2d(config.in_channels, stem, 7, stride=2, padding=3, bias=False),
+        )
         self.features.add_module("norm0", nn.BatchNorm2d(stem))
         self.features.add_module("relu0", nn.ReLU())
         self.features.add_module("pool0", nn.MaxPool2d(3, stride=2, padding=1))
-        channels = _dense_stages(self.features, stem, config.block_layers, config.growth_rate)
+        channels = _dense_stages(
+            self.features, stem, config.block_layers, config.growth_rate
+        )
         self.features.add_module("norm5", nn.BatchNorm2d(channels))
         self.relu = nn.ReLU()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -135,10 +154,16 @@ class DenseNetCifarConfig:
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 10 \
-                or (self.depth - 4) % 6:
-            raise ValueError("DenseNet-BC depth must be 6m+4 with m >= 1 (10, 16, 22, 28, 34, 40, "
-                             f"..., 100, 190, 250); got {self.depth!r}")
+        if (
+            isinstance(self.depth, bool)
+            or not isinstance(self.depth, int)
+            or self.depth < 10
+            or (self.depth - 4) % 6
+        ):
+            raise ValueError(
+                "DenseNet-BC depth must be 6m+4 with m >= 1 (10, 16, 22, 28, 34, 40, "
+                f"..., 100, 190, 250); got {self.depth!r}"
+            )
         check_positive_int("width", self.width)
         check_positive_int("num_classes", self.num_classes)
         check_positive_int("in_channels", self.in_channels)
@@ -153,7 +178,9 @@ class DenseNetCifar(_DenseNetBase):
         k = config.width
         layers_per_block = (config.depth - 4) // 6
         self.features = nn.Sequential()
-        self.features.add_module("conv0", nn.Conv2d(config.in_channels, 2 * k, 3, padding=1, bias=False))
+        self.features.add_module(
+            "conv0", nn.Conv2d(config.in_channels, 2 * k, 3, padding=1, bias=False)
+        )
         channels = _dense_stages(self.features, 2 * k, (layers_per_block,) * 3, k)
         self.features.add_module("norm5", nn.BatchNorm2d(channels))
         self.relu = nn.ReLU()
@@ -164,7 +191,19 @@ class DenseNetCifar(_DenseNetBase):
         init_weights(self)
 
 
-register("densenet121", DenseNet, DenseNetConfig, family="imagenet",
-         summary="DenseNet-121", block_layers=(6, 12, 24, 16), growth_rate=32)
-register("densenet_cifar", DenseNetCifar, DenseNetCifarConfig, family="small",
-         summary="DenseNet-BC for small images")
+register(
+    "densenet121",
+    DenseNet,
+    DenseNetConfig,
+    family="imagenet",
+    summary="DenseNet-121",
+    block_layers=(6, 12, 24, 16),
+    growth_rate=32,
+)
+register(
+    "densenet_cifar",
+    DenseNetCifar,
+    DenseNetCifarConfig,
+    family="small",
+    summary="DenseNet-BC for small images",
+)

@@ -23,11 +23,15 @@ from .registry import register
 
 # name: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj) -- the paper's Table 1.
 INCEPTION_TABLE: dict[str, tuple[int, int, int, int, int, int]] = {
-    "3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
-    "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64),
-    "4c": (128, 128, 256, 24, 64, 64), "4d": (112, 144, 288, 32, 64, 64),
+    "3a": (64, 96, 128, 16, 32, 32),
+    "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64),
+    "4b": (160, 112, 224, 24, 64, 64),
+    "4c": (128, 128, 256, 24, 64, 64),
+    "4d": (112, 144, 288, 32, 64, 64),
     "4e": (256, 160, 320, 32, 128, 128),
-    "5a": (256, 160, 320, 32, 128, 128), "5b": (384, 192, 384, 48, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128),
+    "5b": (384, 192, 384, 48, 128, 128),
 }
 POOL_AFTER = ("3b", "4e")  # a 3x3/2 max-pool follows these modules
 
@@ -35,7 +39,9 @@ POOL_AFTER = ("3b", "4e")  # a 3x3/2 max-pool follows these modules
 class BasicConv2d(nn.Module):
     """conv -> BN -> ReLU (torchvision's building unit)."""
 
-    def __init__(self, in_channels: int, out_channels: int, **conv_kwargs: object) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, **conv_kwargs: object
+    ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **conv_kwargs)
         self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
@@ -50,17 +56,33 @@ class BasicConv2d(nn.Module):
 class Inception(nn.Module):
     """Four parallel branches concatenated along channels (Szegedy et al. 2015, Fig. 2b)."""
 
-    def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int,
-                 ch5x5: int, pool_proj: int, branch3_kernel: int = 3) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        ch1x1: int,
+        ch3x3red: int,
+        ch3x3: int,
+        ch5x5red: int,
+        ch5x5: int,
+        pool_proj: int,
+        branch3_kernel: int = 3,
+    ) -> None:
         super().__init__()
         self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1)
-        self.branch2 = nn.Sequential(BasicConv2d(in_channels, ch3x3red, kernel_size=1),
-                                     BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1))
-        self.branch3 = nn.Sequential(BasicConv2d(in_channels, ch5x5red, kernel_size=1),
-                                     BasicConv2d(ch5x5red, ch5x5, kernel_size=branch3_kernel,
-                                                 padding=branch3_kernel // 2))
-        self.branch4 = nn.Sequential(nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True),
-                                     BasicConv2d(in_channels, pool_proj, kernel_size=1))
+        self.branch2 = nn.Sequential(
+            BasicConv2d(in_channels, ch3x3red, kernel_size=1),
+            BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1),
+        )
+        self.branch3 = nn.Sequential(
+            BasicConv2d(in_channels, ch5x5red, kernel_size=1),
+            BasicConv2d(
+                ch5x5red, ch5x5, kernel_size=branch3_kernel, padding=branch3_kernel // 2
+            ),
+        )
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True),
+            BasicConv2d(in_channels, pool_proj, kernel_size=1),
+        )
         self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -104,15 +126,22 @@ def _scaled(channels: tuple[int, ...], scale: float) -> tuple[int, ...]:
     return tuple(max(1, round(c * scale)) for c in channels)
 
 
-def _inception_modules(owner: nn.Module, in_channels: int, scale: float, branch3_kernel: int) -> int:
+def _inception_modules(
+    owner: nn.Module, in_channels: int, scale: float, branch3_kernel: int
+) -> int:
     """Add inception3a..5b (and the max-pools between them) to ``owner``; return out channels."""
     for name, row in INCEPTION_TABLE.items():
-        module = Inception(in_channels, *_scaled(row, scale), branch3_kernel=branch3_kernel)
+        module = Inception(
+            in_channels, *_scaled(row, scale), branch3_kernel=branch3_kernel
+        )
         owner.add_module(f"inception{name}", module)
         in_channels = module.out_channels
         if name in POOL_AFTER:
-            pool = nn.MaxPool2d(2, stride=2, ceil_mode=True) if name == "4e" else \
-                nn.MaxPool2d(3, stride=2, ceil_mode=True)
+            pool = (
+                nn.MaxPool2d(2, stride=2, ceil_mode=True)
+                if name == "4e"
+                else nn.MaxPool2d(3, stride=2, ceil_mode=True)
+            )
             owner.add_module("maxpool3" if name == "3b" else "maxpool4", pool)
     return in_channels
 
@@ -139,7 +168,9 @@ class GoogLeNet(FeaturesHeadModel):
     def __init__(self, config: GoogLeNetConfig) -> None:
         super().__init__()
         self.config = config
-        self.conv1 = BasicConv2d(config.in_channels, 64, kernel_size=7, stride=2, padding=3)
+        self.conv1 = BasicConv2d(
+            config.in_channels, 64, kernel_size=7, stride=2, padding=3
+        )
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.conv2 = BasicConv2d(64, 64, kernel_size=1)
         self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1)
@@ -198,7 +229,9 @@ class GoogLeNetCifarConfig:
     width: int = 16  # every channel count of the ImageNet form is scaled by width / 64
     num_classes: int = 10
     in_channels: int = 3
-    branch3_kernel: int = 5  # the paper's 5x5 (no checkpoint to stay compatible with here)
+    branch3_kernel: int = (
+        5  # the paper's 5x5 (no checkpoint to stay compatible with here)
+    )
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
@@ -247,7 +280,17 @@ class GoogLeNetCifar(FeaturesHeadModel):
         return x
 
 
-register("googlenet", GoogLeNet, GoogLeNetConfig, family="imagenet",
-         summary="GoogLeNet / Inception v1, torchvision form")
-register("googlenet_cifar", GoogLeNetCifar, GoogLeNetCifarConfig, family="small",
-         summary="GoogLeNet for small images")
+register(
+    "googlenet",
+    GoogLeNet,
+    GoogLeNetConfig,
+    family="imagenet",
+    summary="GoogLeNet / Inception v1, torchvision form",
+)
+register(
+    "googlenet_cifar",
+    GoogLeNetCifar,
+    GoogLeNetCifarConfig,
+    family="small",
+    summary="GoogLeNet for small images",
+)

@@ -16,7 +16,9 @@ def residual_blocks(model: nn.Module) -> list[nn.Module]:
 
     def visit(module: nn.Module) -> None:
         for child in module.children():
-            if isinstance(getattr(child, "residual", None), bool) and hasattr(child, "branch_out"):
+            if isinstance(getattr(child, "residual", None), bool) and hasattr(
+                child, "branch_out"
+            ):
                 blocks.append(child)
             else:
                 visit(child)

@@ -36,7 +36,9 @@ class PreActBlock(LesionMixin, nn.Module):
     expansion = 1
     residual = True
 
-    def __init__(self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B") -> None:
+    def __init__(
+        self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B"
+    ) -> None:
         super().__init__()
         out_channels = planes * self.expansion
         self._remember_shape(in_channels, out_channels, stride)
@@ -47,7 +49,9 @@ class PreActBlock(LesionMixin, nn.Module):
         self.relu2 = nn.ReLU()
         self.conv2 = conv3x3(planes, out_channels)
         self.branch_out = nn.Identity()
-        self.downsample = make_shortcut(shortcut, in_channels, out_channels, stride, batch_norm=False)
+        self.downsample = make_shortcut(
+            shortcut, in_channels, out_channels, stride, batch_norm=False
+        )
         self.project_preactivated = isinstance(self.downsample, nn.Conv2d)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -74,7 +78,9 @@ class PreActBottleneck(LesionMixin, nn.Module):
     expansion = 4
     residual = True
 
-    def __init__(self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B") -> None:
+    def __init__(
+        self, in_channels: int, planes: int, stride: int = 1, shortcut: str = "B"
+    ) -> None:
         super().__init__()
         out_channels = planes * self.expansion
         self._remember_shape(in_channels, out_channels, stride)
@@ -88,7 +94,9 @@ class PreActBottleneck(LesionMixin, nn.Module):
         self.relu3 = nn.ReLU()
         self.conv3 = conv1x1(planes, out_channels)
         self.branch_out = nn.Identity()
-        self.downsample = make_shortcut(shortcut, in_channels, out_channels, stride, batch_norm=False)
+        self.downsample = make_shortcut(
+            shortcut, in_channels, out_channels, stride, batch_norm=False
+        )
         self.project_preactivated = isinstance(self.downsample, nn.Conv2d)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -119,14 +127,20 @@ class PreActResNetConfig:
     depth: int = 110  # 6n+2 (basic) or 9n+2 (bottleneck)
     bottleneck: bool = False
     width: int = 16  # filters of the stem and of the first stage's 3x3 convolutions
-    shortcut: str = "B"  # projection where the shape changes; "A" zero-padding; "C" everywhere
+    shortcut: str = (
+        "B"  # projection where the shape changes; "A" zero-padding; "C" everywhere
+    )
     num_classes: int = 10
     in_channels: int = 3
     zero_init_residual: bool = False
 
     def __post_init__(self) -> None:
         step = 9 if self.bottleneck else 6
-        what = "pre-activation bottleneck ResNet" if self.bottleneck else "pre-activation ResNet"
+        what = (
+            "pre-activation bottleneck ResNet"
+            if self.bottleneck
+            else "pre-activation ResNet"
+        )
         self.blocks_per_stage = check_depth(self.depth, step, what)
         check_choice("shortcut", self.shortcut, ("A", "B", "C"))
         check_positive_int("width", self.width)
@@ -146,7 +160,9 @@ class PreActResNet(FeaturesHeadModel):
         self.conv1 = conv3x3(config.in_channels, w)
         self.layer1 = make_stage(block, w, w, n, 1, shortcut=config.shortcut)
         self.layer2 = make_stage(block, w * e, 2 * w, n, 2, shortcut=config.shortcut)
-        self.layer3 = make_stage(block, 2 * w * e, 4 * w, n, 2, shortcut=config.shortcut)
+        self.layer3 = make_stage(
+            block, 2 * w * e, 4 * w, n, 2, shortcut=config.shortcut
+        )
         self.bn_final = nn.BatchNorm2d(4 * w * e)
         self.relu_final = nn.ReLU()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -166,11 +182,37 @@ class PreActResNet(FeaturesHeadModel):
         return x
 
 
-register("preact_resnet_cifar", PreActResNet, PreActResNetConfig, family="small",
-         summary="pre-activation CIFAR ResNet (He et al. 2016b)")
-register("preact_resnet110", PreActResNet, PreActResNetConfig, family="small",
-         summary="pre-activation ResNet-110 (basic units)", depth=110, bottleneck=False)
-register("preact_resnet164", PreActResNet, PreActResNetConfig, family="small",
-         summary="pre-activation ResNet-164 (bottleneck units)", depth=164, bottleneck=True)
-register("preact_resnet1001", PreActResNet, PreActResNetConfig, family="small",
-         summary="pre-activation ResNet-1001 (bottleneck units)", depth=1001, bottleneck=True)
+register(
+    "preact_resnet_cifar",
+    PreActResNet,
+    PreActResNetConfig,
+    family="small",
+    summary="pre-activation CIFAR ResNet (He et al. 2016b)",
+)
+register(
+    "preact_resnet110",
+    PreActResNet,
+    PreActResNetConfig,
+    family="small",
+    summary="pre-activation ResNet-110 (basic units)",
+    depth=110,
+    bottleneck=False,
+)
+register(
+    "preact_resnet164",
+    PreActResNet,
+    PreActResNetConfig,
+    family="small",
+    summary="pre-activation ResNet-164 (bottleneck units)",
+    depth=164,
+    bottleneck=True,
+)
+register(
+    "preact_resnet1001",
+    PreActResNet,
+    PreActResNetConfig,
+    family="small",
+    summary="pre-activation ResNet-1001 (bottleneck units)",
+    depth=1001,
+    bottleneck=True,
+)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from torch import nn
 
-FAMILIES = ("small", "imagenet")  # small: 28x28 / 32x32 inputs; imagenet: 224x224 inputs
+FAMILIES = (
+    "small",
+    "imagenet",
+)  # small: 28x28 / 32x32 inputs; imagenet: 224x224 inputs
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,11 @@ class ModelEntry:
     @property
     def kwargs(self) -> list[str]:
         """Keyword arguments ``create_model(self.name, ...)`` accepts."""
-        return [f.name for f in dataclasses.fields(self.config_cls) if f.name not in self.fixed]
+        return [
+            f.name
+            for f in dataclasses.fields(self.config_cls)
+            if f.name not in self.fixed
+        ]
 
     @property
     def default_input_size(self) -> tuple[int, int, int, int]:
@@ -40,8 +48,15 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register(name: str, model_cls: Callable[[Any], nn.Module], config_cls: type, *,
-             family: str, summary: str = "", **fixed: Any) -> None:
+def register(
+    name: str,
+    model_cls: Callable[[Any], nn.Module],
+    config_cls: type,
+    *,
+    family: str,
+    summary: str = "",
+    **fixed: Any,
+) -> None:
     """Add ``name`` to the registry (called at import time by each family's module)."""
     if name in _REGISTRY:
         raise ValueError(f"model name {name!r} is registered twice")
@@ -50,8 +65,12 @@ def register(name: str, model_cls: Callable[[Any], nn.Module], config_cls: type,
     names = {f.name for f in dataclasses.fields(config_cls)}
     unknown = set(fixed) - names
     if unknown:
-        raise ValueError(f"{name}: fixed values {sorted(unknown)} are not fields of {config_cls.__name__}")
-    _REGISTRY[name] = ModelEntry(name, model_cls, config_cls, dict(fixed), family, summary)
+        raise ValueError(
+            f"{name}: fixed values {sorted(unknown)} are not fields of {config_cls.__name__}"
+        )
+    _REGISTRY[name] = ModelEntry(
+        name, model_cls, config_cls, dict(fixed), family, summary
+    )
 
 
 def list_models(family: str | None = None) -> list[str]:
@@ -62,7 +81,9 @@ def list_models(family: str | None = None) -> list[str]:
 def get_entry(name: str) -> ModelEntry:
     """The registry entry for ``name``, or a ValueError suggesting the closest names."""
     if not isinstance(name, str) or name not in _REGISTRY:
-        close = difflib.get_close_matches(str(name).lower(), list(_REGISTRY), n=4, cutoff=0.5)
+        close = difflib.get_close_matches(
+            str(name).lower(), list(_REGISTRY), n=4, cutoff=0.5
+        )
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
             f"unknown model {name!r}.{hint} Known models: {', '.join(_REGISTRY)} "

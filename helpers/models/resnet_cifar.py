@@ -35,7 +35,12 @@ def valid_depths(step: int = 6, count: int = 10) -> list[int]:
 
 def check_depth(depth: object, step: int = 6, what: str = "CIFAR ResNet") -> int:
     """Return n for depth = step*n + 2, or raise a ValueError listing valid depths."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < step + 2 or (depth - 2) % step:
+    if (
+        isinstance(depth, bool)
+        or not isinstance(depth, int)
+        or depth < step + 2
+        or (depth - 2) % step
+    ):
         examples = ", ".join(str(d) for d in valid_depths(step)[:8])
         famous = {6: "56, 110, 1202", 9: "164, 1001"}.get(step, "")
         raise ValueError(
@@ -49,8 +54,12 @@ class CifarResNetConfig:
     """Hyper-parameters of the CIFAR-style ResNet / plain net (paper Sec. 4.2)."""
 
     depth: int = 20  # 6n + 2 weighted layers
-    width: int = 16  # filters in the first stage; 16 in the paper, fewer for cheap CPU runs
-    shortcut: str | None = "A"  # "A" zero-padding identity (paper), "B" projection where shape changes, "C" always
+    width: int = (
+        16  # filters in the first stage; 16 in the paper, fewer for cheap CPU runs
+    )
+    shortcut: str | None = (
+        "A"  # "A" zero-padding identity (paper), "B" projection where shape changes, "C" always
+    )
     residual: bool = True  # False gives the plain counterpart
     num_classes: int = 10
     in_channels: int = 3  # 1 for Fashion-MNIST
@@ -97,15 +106,43 @@ class CifarResNet(FeaturesHeadModel):
         return x
 
 
-register("resnet_cifar", CifarResNet, CifarResNetConfig, family="small",
-         summary="CIFAR ResNet-(6n+2), paper Sec. 4.2", residual=True)
-register("plain_cifar", CifarResNet, CifarResNetConfig, family="small",
-         summary="CIFAR plain-(6n+2), paper Sec. 4.2",
-         residual=False, shortcut=None, zero_init_residual=False)
+register(
+    "resnet_cifar",
+    CifarResNet,
+    CifarResNetConfig,
+    family="small",
+    summary="CIFAR ResNet-(6n+2), paper Sec. 4.2",
+    residual=True,
+)
+register(
+    "plain_cifar",
+    CifarResNet,
+    CifarResNetConfig,
+    family="small",
+    summary="CIFAR plain-(6n+2), paper Sec. 4.2",
+    residual=False,
+    shortcut=None,
+    zero_init_residual=False,
+)
 for _depth in CIFAR_DEPTHS:
-    register(f"resnet{_depth}", CifarResNet, CifarResNetConfig, family="small",
-             summary=f"CIFAR ResNet-{_depth}", residual=True, depth=_depth)
+    register(
+        f"resnet{_depth}",
+        CifarResNet,
+        CifarResNetConfig,
+        family="small",
+        summary=f"CIFAR ResNet-{_depth}",
+        residual=True,
+        depth=_depth,
+    )
 for _depth in CIFAR_DEPTHS[:-1]:
-    register(f"plain{_depth}", CifarResNet, CifarResNetConfig, family="small",
-             summary=f"CIFAR plain-{_depth}", residual=False, shortcut=None,
-             zero_init_residual=False, depth=_depth)
+    register(
+        f"plain{_depth}",
+        CifarResNet,
+        CifarResNetConfig,
+        family="small",
+        summary=f"CIFAR plain-{_depth}",
+        residual=False,
+        shortcut=None,
+        zero_init_residual=False,
+        depth=_depth,
+    )

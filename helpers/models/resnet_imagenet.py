@@ -32,10 +32,14 @@ class ImageNetResNetConfig:
     """Hyper-parameters of a Table-1 network."""
 
     layers: tuple[int, ...] = (2, 2, 2, 2)  # blocks per stage conv2_x..conv5_x
-    bottleneck: bool = False  # 1x1-3x3-1x1 blocks (50/101/152) instead of two 3x3 (18/34)
+    bottleneck: bool = (
+        False  # 1x1-3x3-1x1 blocks (50/101/152) instead of two 3x3 (18/34)
+    )
     residual: bool = True  # False: plain net (no shortcuts), only with basic blocks
     stride_at: str = "1x1"  # bottleneck stride on the first 1x1 (paper) or on the 3x3 (torchvision, "v1.5")
-    shortcut: str | None = "B"  # "B" projection where shape changes (paper's default, torchvision); "A"; "C"
+    shortcut: str | None = (
+        "B"  # "B" projection where shape changes (paper's default, torchvision); "A"; "C"
+    )
     width: int = 64  # filters of the stem and of conv2_x
     num_classes: int = 1000
     in_channels: int = 3
@@ -49,9 +53,13 @@ class ImageNetResNetConfig:
         check_positive_int("num_classes", self.num_classes)
         check_positive_int("in_channels", self.in_channels)
         if not self.layers or any(not isinstance(n, int) or n < 1 for n in self.layers):
-            raise ValueError(f"layers must be a tuple of block counts >= 1; got {self.layers!r}")
+            raise ValueError(
+                f"layers must be a tuple of block counts >= 1; got {self.layers!r}"
+            )
         if self.bottleneck and not self.residual:
-            raise ValueError("plain nets are defined with basic blocks only (plain18, plain34)")
+            raise ValueError(
+                "plain nets are defined with basic blocks only (plain18, plain34)"
+            )
 
 
 class ImageNetResNet(FeaturesHeadModel):
@@ -68,7 +76,9 @@ class ImageNetResNet(FeaturesHeadModel):
         else:
             block, options = PlainBlock, {}
         w = config.width
-        self.conv1 = nn.Conv2d(config.in_channels, w, kernel_size=7, stride=2, padding=3, bias=False)
+        self.conv1 = nn.Conv2d(
+            config.in_channels, w, kernel_size=7, stride=2, padding=3, bias=False
+        )
         self.bn1 = nn.BatchNorm2d(w)
         self.relu = nn.ReLU()
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
@@ -77,7 +87,9 @@ class ImageNetResNet(FeaturesHeadModel):
         for i, blocks in enumerate(config.layers):
             planes = w * 2**i
             stride = 1 if i == 0 else 2
-            stages.append(make_stage(block, in_channels, planes, blocks, stride, **options))
+            stages.append(
+                make_stage(block, in_channels, planes, blocks, stride, **options)
+            )
             in_channels = planes * block.expansion
         for i, stage in enumerate(stages, start=1):
             self.add_module(f"layer{i}", stage)
@@ -89,7 +101,9 @@ class ImageNetResNet(FeaturesHeadModel):
 
     @property
     def stages(self) -> list[nn.Sequential]:
-        return [getattr(self, f"layer{i}") for i in range(1, len(self.config.layers) + 1)]
+        return [
+            getattr(self, f"layer{i}") for i in range(1, len(self.config.layers) + 1)
+        ]
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Image -> last feature maps, (B, 3, 224, 224) -> (B, 512 or 2048, 7, 7)."""
@@ -102,8 +116,6 @@ class ImageNetResNet(FeaturesHeadModel):
         return x
 
 
-
-
 # Table 1 as data.
 IMAGENET_VARIANTS: dict[str, dict] = {
     "resnet18": dict(layers=(2, 2, 2, 2), bottleneck=False, residual=True),
@@ -111,12 +123,28 @@ IMAGENET_VARIANTS: dict[str, dict] = {
     "resnet50": dict(layers=(3, 4, 6, 3), bottleneck=True, residual=True),
     "resnet101": dict(layers=(3, 4, 23, 3), bottleneck=True, residual=True),
     "resnet152": dict(layers=(3, 8, 36, 3), bottleneck=True, residual=True),
-    "plain18": dict(layers=(2, 2, 2, 2), bottleneck=False, residual=False, shortcut=None,
-                    zero_init_residual=False),
-    "plain34": dict(layers=(3, 4, 6, 3), bottleneck=False, residual=False, shortcut=None,
-                    zero_init_residual=False),
+    "plain18": dict(
+        layers=(2, 2, 2, 2),
+        bottleneck=False,
+        residual=False,
+        shortcut=None,
+        zero_init_residual=False,
+    ),
+    "plain34": dict(
+        layers=(3, 4, 6, 3),
+        bottleneck=False,
+        residual=False,
+        shortcut=None,
+        zero_init_residual=False,
+    ),
 }
 
 for _name, _variant in IMAGENET_VARIANTS.items():
-    register(_name, ImageNetResNet, ImageNetResNetConfig, family="imagenet",
-             summary=f"ImageNet {_name} (paper Table 1)", **_variant)
+    register(
+        _name,
+        ImageNetResNet,
+        ImageNetResNetConfig,
+        family="imagenet",
+        summary=f"ImageNet {_name} (paper Table 1)",
+        **_variant,
+    )

@@ -18,15 +18,24 @@ from ._common import FeaturesHeadModel, check_choice, check_positive_int, init_w
 from .registry import register
 
 # Convolutions per stack for each depth (the paper's configurations A, B, D, E).
-VGG_STACKS: dict[int, tuple[int, ...]] = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2),
-                                          16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
+VGG_STACKS: dict[int, tuple[int, ...]] = {
+    11: (1, 1, 2, 2, 2),
+    13: (2, 2, 2, 2, 2),
+    16: (2, 2, 3, 3, 3),
+    19: (2, 2, 4, 4, 4),
+}
 
 
-def _vgg_features(stacks: tuple[int, ...], widths: tuple[int, ...], in_channels: int,
-                  batch_norm: bool, pool_after: tuple[bool, ...]) -> nn.Sequential:
+def _vgg_features(
+    stacks: tuple[int, ...],
+    widths: tuple[int, ...],
+    in_channels: int,
+    batch_norm: bool,
+    pool_after: tuple[bool, ...],
+) -> nn.Sequential:
     """conv3x3 (-> BN) -> ReLU repeated, a 2x2 max-pool closing each stack (one Sequential)."""
     layers: list[nn.Module] = []
-    for convs, width, pool in zip(stacks, widths, pool_after):
+    for convs, width, pool in zip(stacks, widths, pool_after, strict=False):
         for _ in range(convs):
             layers.append(nn.Conv2d(in_channels, width, kernel_size=3, padding=1))
             if batch_norm:
@@ -38,7 +47,9 @@ def _vgg_features(stacks: tuple[int, ...], widths: tuple[int, ...], in_channels:
     return nn.Sequential(*layers)
 
 
-def _classifier(in_features: int, hidden: int, num_classes: int, dropout: float) -> nn.Sequential:
+def _classifier(
+    in_features: int, hidden: int, num_classes: int, dropout: float
+) -> nn.Sequential:
     return nn.Sequential(
         nn.Linear(in_features, hidden),
         nn.ReLU(),
@@ -81,11 +92,18 @@ class VGG(FeaturesHeadModel):
     def __init__(self, config: VGGConfig) -> None:
         super().__init__()
         self.config = config
-        self.features = _vgg_features(VGG_STACKS[config.depth], (64, 128, 256, 512, 512),
-                                      config.in_channels, config.batch_norm, (True,) * 5)
+        self.features = _vgg_features(
+            VGG_STACKS[config.depth],
+            (64, 128, 256, 512, 512),
+            config.in_channels,
+            config.batch_norm,
+            (True,) * 5,
+        )
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.flatten = nn.Flatten()
-        self.classifier = _classifier(512 * 7 * 7, 4096, config.num_classes, config.dropout)
+        self.classifier = _classifier(
+            512 * 7 * 7, 4096, config.num_classes, config.dropout
+        )
         self.num_features = 512
         init_weights(self)
         _init_linear(self)
@@ -100,7 +118,9 @@ class VGG(FeaturesHeadModel):
 class VGGCifarConfig:
     """Small-image VGG. Defaults (depth 11, width 12, BN): 345,466 parameters, 5.7M MACs at 32x32."""
 
-    depth: int = 11  # 11, 13, 16 or 19 weighted layers (8/10/13/16 conv + 3 fully connected)
+    depth: int = (
+        11  # 11, 13, 16 or 19 weighted layers (8/10/13/16 conv + 3 fully connected)
+    )
     width: int = 12  # filters of the first stack; later stacks 2, 4, 8, 8 x width
     batch_norm: bool = True  # without BN, deep VGGs need careful init to train at all
     num_classes: int = 10
@@ -124,8 +144,13 @@ class VGGCifar(FeaturesHeadModel):
         self.config = config
         w = config.width
         widths = (w, 2 * w, 4 * w, 8 * w, 8 * w)
-        self.features = _vgg_features(VGG_STACKS[config.depth], widths, config.in_channels,
-                                      config.batch_norm, (True, True, True, True, False))
+        self.features = _vgg_features(
+            VGG_STACKS[config.depth],
+            widths,
+            config.in_channels,
+            config.batch_norm,
+            (True, True, True, True, False),
+        )
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.classifier = _classifier(8 * w, 8 * w, config.num_classes, config.dropout)
@@ -138,8 +163,28 @@ class VGGCifar(FeaturesHeadModel):
 
 
 for _depth in VGG_STACKS:
-    register(f"vgg{_depth}", VGG, VGGConfig, family="imagenet",
-             summary=f"VGG-{_depth}", depth=_depth, batch_norm=False)
-    register(f"vgg{_depth}_bn", VGG, VGGConfig, family="imagenet",
-             summary=f"VGG-{_depth} with BatchNorm", depth=_depth, batch_norm=True)
-register("vgg_cifar", VGGCifar, VGGCifarConfig, family="small", summary="VGG for small images")
+    register(
+        f"vgg{_depth}",
+        VGG,
+        VGGConfig,
+        family="imagenet",
+        summary=f"VGG-{_depth}",
+        depth=_depth,
+        batch_norm=False,
+    )
+    register(
+        f"vgg{_depth}_bn",
+        VGG,
+        VGGConfig,
+        family="imagenet",
+        summary=f"VGG-{_depth} with BatchNorm",
+        depth=_depth,
+        batch_norm=True,
+    )
+register(
+    "vgg_cifar",
+    VGGCifar,
+    VGGCifarConfig,
+    family="small",
+    summary="VGG for small images",
+)

@@ -8,5 +8,15 @@ from .inference import evaluate, model_inputs, predict
 from .loop import TrainingDiverged, fit
 from .schedule import lr_at, milestone_steps
 
-__all__ = ["CheckpointError", "History", "TrainConfig", "TrainingDiverged", "evaluate", "fit",
-           "lr_at", "milestone_steps", "model_inputs", "predict"]
+__all__ = [
+    "CheckpointError",
+    "History",
+    "TrainConfig",
+    "TrainingDiverged",
+    "evaluate",
+    "fit",
+    "lr_at",
+    "milestone_steps",
+    "model_inputs",
+    "predict",
+]

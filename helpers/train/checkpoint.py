@@ -12,8 +12,14 @@ from torch import nn
 from ..data import Normalization
 from .config import TrainConfig
 
-__all__ = ["CheckpointError", "Checkpointer", "save_checkpoint", "load_checkpoint",
-           "model_signature", "check_compatible"]
+__all__ = [
+    "CheckpointError",
+    "Checkpointer",
+    "save_checkpoint",
+    "load_checkpoint",
+    "model_signature",
+    "check_compatible",
+]
 
 FORMAT = 1
 
@@ -42,13 +48,19 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for truncated/garbled files
         # torch's own message suggests weights_only=False, which is wrong advice for a damaged file
-        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(e).__name__}); {fresh}") from e
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or unreadable ({type(e).__name__}); {fresh}"
+        ) from e
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {path} is not a helpers.train checkpoint (format {FORMAT}); {fresh}")
+        raise CheckpointError(
+            f"checkpoint {path} is not a helpers.train checkpoint (format {FORMAT}); {fresh}"
+        )
     return state
 
 
-def check_compatible(path: str | Path, state: dict, model: nn.Module, config: TrainConfig) -> None:
+def check_compatible(
+    path: str | Path, state: dict, model: nn.Module, config: TrainConfig
+) -> None:
     """Raise CheckpointError naming what differs between the checkpoint and this run."""
     problems = []
     saved_sig, sig = state.get("model_signature", {}), model_signature(model)
@@ -64,10 +76,13 @@ def check_compatible(path: str | Path, state: dict, model: nn.Module, config: Tr
         if key in TrainConfig.COSMETIC:
             continue
         if saved_cfg.get(key) != cfg[key]:
-            problems.append(f"config.{key}: checkpoint {saved_cfg.get(key)!r} vs now {cfg[key]!r}")
+            problems.append(
+                f"config.{key}: checkpoint {saved_cfg.get(key)!r} vs now {cfg[key]!r}"
+            )
     if problems:
         raise CheckpointError(
-            f"checkpoint {path} does not match this run: " + "; ".join(problems)
+            f"checkpoint {path} does not match this run: "
+            + "; ".join(problems)
             + ". Delete the file or call fit(..., resume=False) to start fresh."
         )
 
@@ -85,7 +100,9 @@ class Checkpointer:
 
     def save(self, run) -> None:
         state = run.state_dict()
-        state.update(config=run.config.to_dict(), model_signature=model_signature(run.model))
+        state.update(
+            config=run.config.to_dict(), model_signature=model_signature(run.model)
+        )
         save_checkpoint(self.path, state)
 
     def resume(self, run) -> bool:

@@ -24,7 +24,9 @@ class TrainConfig:
     training starts when only ``epochs`` is given).
     """
 
-    epochs: int | None = 10  # passes over the training set (ignored when iterations is set)
+    epochs: int | None = (
+        10  # passes over the training set (ignored when iterations is set)
+    )
     iterations: int | None = None  # optimizer steps; the paper stops at 64k
     batch_size: int = 128  # images per step (the paper: 128, on 2 GPUs)
     lr: float = 0.1  # peak learning rate
@@ -32,38 +34,59 @@ class TrainConfig:
     nesterov: bool = False
     weight_decay: float = 1e-4  # L2 penalty on all weights (paper: 1e-4)
     schedule: str = "step"  # "step" | "cosine" | "constant"
-    milestones: tuple[float | int, ...] = (0.5, 0.75)  # step schedule: lr *= gamma at each
+    milestones: tuple[float | int, ...] = (
+        0.5,
+        0.75,
+    )  # step schedule: lr *= gamma at each
     gamma: float = 0.1  # step-schedule factor (the paper divides by 10)
     warmup_iters: int = 0  # steps of warm-up at the start
-    warmup_lr: float | None = None  # constant warm-up lr (paper's ResNet-110: 0.01); None = ramp
+    warmup_lr: float | None = (
+        None  # constant warm-up lr (paper's ResNet-110: 0.01); None = ramp
+    )
     grad_clip: float | None = None  # clip the global gradient norm to this value
-    amp: bool = True  # mixed precision: bf16 on sm80+ GPUs and AMX CPUs, fp16 below sm80
+    amp: bool = (
+        True  # mixed precision: bf16 on sm80+ GPUs and AMX CPUs, fp16 below sm80
+    )
     channels_last: bool = False  # NHWC memory format for model and batches
     compile: bool = False  # torch.compile the model
     device: str | None = None  # None = CUDA if available, else CPU
-    seed: int = 0  # seeds the data order/augmentation and the RNG of the run (not the caller's)
+    seed: int = (
+        0  # seeds the data order/augmentation and the RNG of the run (not the caller's)
+    )
     augment: bool = True  # pad-4 random crop + horizontal flip
     normalize: str = "channel"  # "channel" | "pixel" (paper) | "none"
-    eval_every: int = 1  # evaluate on `val` every this many epochs (0 = only at the end)
+    eval_every: int = (
+        1  # evaluate on `val` every this many epochs (0 = only at the end)
+    )
     log_every: int = 20  # record a step entry (window averages) every this many steps
-    checkpoint_path: str | None = None  # where to save checkpoints (None = no checkpoints)
+    checkpoint_path: str | None = (
+        None  # where to save checkpoints (None = no checkpoints)
+    )
     checkpoint_every: int = 1  # save every this many epochs
     progress: bool = True  # tqdm progress bar
-    live_plot: bool = False  # redraw an error plot in the notebook after every evaluation
+    live_plot: bool = (
+        False  # redraw an error plot in the notebook after every evaluation
+    )
     num_threads: int | None = None  # torch CPU threads during fit (None = leave as is)
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+            raise ValueError(
+                f"schedule must be one of {SCHEDULES}, got {self.schedule!r}"
+            )
         if self.iterations is None and not _positive_int(self.epochs):
             raise ValueError(
                 "give a positive whole number of `epochs` or `iterations` (e.g. "
                 f"iterations=64_000 as in the paper); got epochs={self.epochs!r}"
             )
         if self.iterations is not None and not _positive_int(self.iterations):
-            raise ValueError(f"iterations must be a positive whole number, got {self.iterations!r}")
+            raise ValueError(
+                f"iterations must be a positive whole number, got {self.iterations!r}"
+            )
         if not _positive_int(self.batch_size):
-            raise ValueError(f"batch_size must be a positive whole number, got {self.batch_size!r}")
+            raise ValueError(
+                f"batch_size must be a positive whole number, got {self.batch_size!r}"
+            )
         _check_range("lr", self.lr, 0.0)
         _check_range("momentum", self.momentum, 0.0)
         _check_range("weight_decay", self.weight_decay, 0.0)
@@ -74,16 +97,26 @@ class TrainConfig:
             )
         if self.warmup_lr is not None:
             _check_range("warmup_lr", self.warmup_lr, 0.0)
-        if self.grad_clip is not None and not (_real(self.grad_clip) and self.grad_clip > 0):
-            raise ValueError(f"grad_clip must be a positive norm or None; got {self.grad_clip!r}")
+        if self.grad_clip is not None and not (
+            _real(self.grad_clip) and self.grad_clip > 0
+        ):
+            raise ValueError(
+                f"grad_clip must be a positive norm or None; got {self.grad_clip!r}"
+            )
         check_normalize(self.normalize)
         if not _whole(self.eval_every) or self.eval_every < 0:
-            raise ValueError(f"eval_every must be >= 0 (0 = only at the end); got {self.eval_every!r}")
+            raise ValueError(
+                f"eval_every must be >= 0 (0 = only at the end); got {self.eval_every!r}"
+            )
         for name in ("log_every", "checkpoint_every"):
             if not _positive_int(getattr(self, name)):
-                raise ValueError(f"{name} must be a positive whole number; got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must be a positive whole number; got {getattr(self, name)!r}"
+                )
         self.milestones = tuple(self.milestones)
-        last = self.iterations if self.schedule == "step" else None  # others ignore them
+        last = (
+            self.iterations if self.schedule == "step" else None
+        )  # others ignore them
         for m in self.milestones:
             _check_milestone(m, last)
 
@@ -98,8 +131,15 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
     # Fields that do not change the numbers a run produces (safe to differ on resume).
-    COSMETIC = ("progress", "live_plot", "checkpoint_path", "checkpoint_every", "num_threads",
-                "eval_every", "log_every")
+    COSMETIC = (
+        "progress",
+        "live_plot",
+        "checkpoint_path",
+        "checkpoint_every",
+        "num_threads",
+        "eval_every",
+        "log_every",
+    )
 
 
 def _whole(value: object) -> bool:

@@ -22,11 +22,17 @@ class History:
     images_per_s: float = 0.0
     device: str = ""
     config: dict[str, Any] = field(default_factory=dict)
-    diverged: dict | None = None  # {"step": ..., "lr": ...} when on_nan="stop" ended the run
+    diverged: dict | None = (
+        None  # {"step": ..., "lr": ...} when on_nan="stop" ended the run
+    )
     from_cache: bool = False  # set by helpers.experiments.train_cached
-    meta: dict[str, Any] = field(default_factory=dict)  # free-form: model name, dataset, ...
+    meta: dict[str, Any] = field(
+        default_factory=dict
+    )  # free-form: model name, dataset, ...
 
-    def series(self, key: str, level: str = "epochs") -> tuple[list[float], list[float]]:
+    def series(
+        self, key: str, level: str = "epochs"
+    ) -> tuple[list[float], list[float]]:
         """(x, y) for plotting ``key``; x is the epoch number or the step."""
         rows = self.epochs if level == "epochs" else self.steps
         xname = "epoch" if level == "epochs" else "step"

@@ -41,7 +41,9 @@ def amp_dtype(device: torch.device | str, amp: bool = True) -> torch.dtype | Non
     return None
 
 
-def grad_scaler(device: torch.device | str, dtype: torch.dtype | None) -> torch.amp.GradScaler:
+def grad_scaler(
+    device: torch.device | str, dtype: torch.dtype | None
+) -> torch.amp.GradScaler:
     """A GradScaler that is enabled exactly for fp16 autocast on CUDA: fp16's narrow exponent
     range lets small gradients underflow unless the loss is scaled up first; bf16 and fp32 have
     fp32's range and need no scaling."""

@@ -5,6 +5,7 @@ Provides the MyST substitution ``{{ book_version }}`` (e.g. ``0.1.0 (commit 1548
 writes it into every page as ``<meta name="resnet-book-version">``, where scripts/build_pdf.py
 reads it for the PDF's title page.
 """
+
 from __future__ import annotations
 
 import html
@@ -31,15 +32,18 @@ def _version_module(srcdir: Path) -> Any:
 def _on_config_inited(app: Any, config: Any) -> None:
     srcdir = Path(app.srcdir)
     version = _version_module(srcdir)
-    text = version.book_version(version.source_version(srcdir), version.git_commit(srcdir) or "")
+    text = version.book_version(
+        version.source_version(srcdir), version.git_commit(srcdir) or ""
+    )
     app.resnet_book_version = text
     substitutions = dict(config.myst_substitutions or {})
     substitutions.setdefault("book_version", text)
     config.myst_substitutions = substitutions
 
 
-def _on_page_context(app: Any, pagename: str, templatename: str, context: dict,
-                     doctree: Any) -> None:
+def _on_page_context(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     tag = f'<meta name="{META_NAME}" content="{html.escape(app.resnet_book_version)}" />\n'
     context["metatags"] = context.get("metatags", "") + tag
 

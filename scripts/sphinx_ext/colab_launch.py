@@ -6,6 +6,7 @@ it to ``.../blob/<branch>/colab/<name>.ipynb`` (written by scripts/colab_noteboo
 the repository and branch the theme derived from _config.yml, so a fork's buttons open the
 fork. Pages without a Colab edition lose the button.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,9 @@ def colab_url(url: str, pagename: str, root: Path) -> str | None:
     return f"{m.group('head')}/{COLAB_DIR}/{name}.ipynb" if m else None
 
 
-def _on_page_context(app: Any, pagename: str, templatename: str, context: dict,
-                     doctree: Any) -> None:
+def _on_page_context(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     for group in context.get("header_buttons", []):
         if group.get("label") != "launch-buttons":
             continue
@@ -38,8 +40,11 @@ def _on_page_context(app: Any, pagename: str, templatename: str, context: dict,
                 button["url"] = url
             kept.append(button)
         group["buttons"] = kept
-    context["header_buttons"] = [g for g in context.get("header_buttons", [])
-                                 if g.get("label") != "launch-buttons" or g["buttons"]]
+    context["header_buttons"] = [
+        g
+        for g in context.get("header_buttons", [])
+        if g.get("label") != "launch-buttons" or g["buttons"]
+    ]
 
 
 def setup(app: Any) -> dict:
