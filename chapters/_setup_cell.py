@@ -1,6 +1,8 @@
-# Setup: on Colab, install this book's `helpers` at the version of this notebook (Colab's
-# torch is kept), then report the GPU, profile and precision. Elsewhere it does nothing.
+# Setup: on Colab, install this book's `helpers` at this notebook's version (Colab's torch is
+# kept), then report the GPU, profile and precision. Elsewhere it does nothing.
+import importlib
 import os
+import subprocess
 import sys
 
 REPO_URL = "https://github.com/resnet-book/resnet-book"
@@ -9,14 +11,9 @@ if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
     try:
         import helpers
     except ImportError:
-        import importlib
-        import subprocess
-
         spec = os.environ.get("RESNET_BOOK_HELPERS", f"git+{REPO_URL}@{REF}")
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", spec, "captum"],
-            check=True,
-        )
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
+        subprocess.run([*pip, spec, "captum"], check=True)
         importlib.invalidate_caches()
     import helpers.runtime
 

@@ -128,9 +128,9 @@ def test_citation_term_and_admonition(book) -> None:
         page,
     )
     refs = f"{book.base}chapters/appendix/references.html#cite-"
-    assert f"[He et al. (2016)]({refs}he2016deep)" in text
+    assert f"[He et al. (2016a)]({refs}he2016deep)" in text
     assert (
-        f"([He et al., 2016]({refs}he2016deep); [He et al., 2016]({refs}he2016identity))"
+        f"([He et al., 2016a]({refs}he2016deep); [He et al., 2016b]({refs}he2016identity))"
         in text
     )
     gloss = f"{book.base}chapters/appendix/glossary.html#term-residual-block"

@@ -117,7 +117,7 @@ def test_ref_and_url_are_in_sync():
 
 
 def test_setup_cell_is_short():
-    assert len(TEXT.strip().splitlines()) <= 16
+    assert len(TEXT.strip().splitlines()) <= 20  # one short cell, as ruff formats it
 
 
 def repository_url() -> str:
