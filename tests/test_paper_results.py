@@ -16,8 +16,12 @@ import pytest
 from helpers import paper_results as pr
 
 ROOT = Path(__file__).resolve().parents[1]
+# the project's shared/ folder sits beside the checkout (CI copies it to ../shared)
 FACTS = Path(
-    os.environ.get("RESNET_BOOK_PAPER_FACTS", "/work/shared/reference/paper-facts.md")
+    os.environ.get(
+        "RESNET_BOOK_PAPER_FACTS",
+        ROOT.parent / "shared" / "reference" / "paper-facts.md",
+    )
 )
 
 
