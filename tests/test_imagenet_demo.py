@@ -85,7 +85,6 @@ def test_unknown_weights_are_reported():
 
 
 def test_load_pretrained_matches_torchvision(tmp_path):
-    pytest.importorskip("helpers.models.pretrained")
     torch.manual_seed(0)
     reference = torchvision.models.resnet18(weights=None).eval()
     # perturb BN statistics so a wrong mapping of running_mean/var would show

@@ -108,8 +108,6 @@ def test_bad_input_size_message():
 
 
 def test_model_cost_table_rows():
-    pytest.importorskip("helpers.models")
-    pytest.importorskip("helpers.analysis.complexity")
     rows = model_cost_table(
         ["resnet18"], input_size=(1, 3, 64, 64), repeats=1, threads=1
     )
