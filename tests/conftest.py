@@ -86,3 +86,25 @@ def fake_fmnist(tmp_path: Path) -> Path:
 @pytest.fixture
 def fake_cifar(tmp_path: Path) -> Path:
     return make_fake_cifar(tmp_path / "cifar")
+
+
+def tiny_fmnist_profile(tmp_path: Path, monkeypatch, epochs: int = 1):
+    """A seconds-sized Fashion-MNIST profile on fake data, with data and cache in tmp_path."""
+    from helpers.profiles import Profile
+
+    root = make_fake_fmnist(tmp_path / "fm", n_train=300, n_test=100)
+    monkeypatch.setenv("RESNET_BOOK_DATA", str(root))
+    monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "cache"))
+    return Profile(
+        name="smoke",
+        dataset="fashion-mnist",
+        train_subset=160,
+        test_subset=60,
+        width=4,
+        depths=(8, 14),
+        epochs=epochs,
+        batch_size=32,
+        lr=0.05,
+        val_size=50,
+        device="cpu",
+    )

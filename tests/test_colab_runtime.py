@@ -21,24 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def tiny_profile(tmp_path: Path, monkeypatch) -> Profile:
-    from conftest import make_fake_fmnist
+    from conftest import tiny_fmnist_profile
 
-    root = make_fake_fmnist(tmp_path / "fm", n_train=300, n_test=100)
-    monkeypatch.setenv("RESNET_BOOK_DATA", str(root))
-    monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "cache"))
-    return Profile(
-        name="smoke",
-        dataset="fashion-mnist",
-        train_subset=160,
-        test_subset=60,
-        width=4,
-        depths=(8, 14),
-        epochs=3,
-        batch_size=32,
-        lr=0.05,
-        val_size=50,
-        device="cpu",
-    )
+    return tiny_fmnist_profile(tmp_path, monkeypatch, epochs=3)
 
 
 def test_cache_root_rule(monkeypatch, tmp_path) -> None:
