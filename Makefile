@@ -37,13 +37,13 @@ vendor: venv _vendor/.stamp
 # warning from an earlier failed build is reported again instead of hiding behind Sphinx's
 # incremental build. The log is kept for tests/test_book.py.
 # The execution cache is _build/.jupyter_cache/<key>, the key a hash of helpers/, the profile and
-# the library versions (helpers/cachekey.py): myst-nb hashes only the code cells, so without it
+# the library versions (helpers/core/fingerprint.py): myst-nb hashes only the code cells, so without it
 # an edited helpers/ or another profile would be served the old pages.
 book: venv vendor
 	@echo "Building with RESNET_BOOK_PROFILE=$$RESNET_BOOK_PROFILE"
 	mkdir -p _build
-	$(PY) -m helpers.cachekey --write-config _build/_config.yml
-	RESNET_BOOK_PROGRESS=0 RESNET_BOOK_QUIET=1 $(JB) build . --config _build/_config.yml --all -W --keep-going 2>&1 | tee _build/build.log
+	$(PY) scripts/book_config.py --write-config _build/_config.yml
+	RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.yml --all -W --keep-going 2>&1 | tee _build/build.log
 
 # The whole book as one PDF, printed by Debian's chromium from the built site (run `make book`
 # first; `make test` does): _build/pdf/resnet-book.pdf, also copied to _build/html/resnet-book.pdf

@@ -6,15 +6,15 @@ import subprocess
 import sys
 
 REPO_URL = "https://github.com/resnet-book/resnet-book"
-REF = "v0.1.0"
+REF = "v0.2.0"
 if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
     try:
-        import helpers
+        import helpers  # noqa: F401  (installed?)
     except ImportError:
         spec = os.environ.get("RESNET_BOOK_HELPERS", f"git+{REPO_URL}@{REF}")
         pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
         subprocess.run([*pip, spec, "captum"], check=True)
         importlib.invalidate_caches()
-    import helpers.runtime
+    from helpers.book.setup import setup
 
-    helpers.runtime.setup()  # optional: helpers.runtime.use_drive() keeps runs on Drive
+    setup()  # optional: use_drive() keeps runs on Google Drive

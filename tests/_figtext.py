@@ -12,7 +12,7 @@ from __future__ import annotations
 import matplotlib.text
 from matplotlib.figure import Figure
 
-from helpers import figstyle
+from helpers.core import figstyle
 
 MIN_PX = 11.0  # issue 10: figure text at least 11 CSS px at the page's content width
 

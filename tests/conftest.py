@@ -5,10 +5,15 @@ from __future__ import annotations
 import gzip
 import pickle
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# scripts/ (the build's tools) is not a package; its modules are imported by name in tests.
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
@@ -90,7 +95,7 @@ def fake_cifar(tmp_path: Path) -> Path:
 
 def tiny_fmnist_profile(tmp_path: Path, monkeypatch, epochs: int = 1):
     """A seconds-sized Fashion-MNIST profile on fake data, with data and cache in tmp_path."""
-    from helpers.profiles import Profile
+    from helpers.experiments.profiles import Profile
 
     root = make_fake_fmnist(tmp_path / "fm", n_train=300, n_test=100)
     monkeypatch.setenv("RESNET_BOOK_DATA", str(root))

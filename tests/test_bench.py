@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from helpers.bench import main, write_synthetic_cifar10
 from helpers.data import load_dataset
+from helpers.experiments.bench import main, write_synthetic_cifar10
 
 
 def test_synthetic_cifar_is_readable_by_both_loaders(tmp_path: Path) -> None:

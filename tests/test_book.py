@@ -50,7 +50,7 @@ def test_no_notebook_execution_failed(site):
         sorted((site / "reports").glob("*")) if (site / "reports").is_dir() else []
     )
     assert not reports, f"notebook execution failed, see {[str(r) for r in reports]}"
-    from helpers.cachekey import book_key
+    from helpers.core.fingerprint import book_key
 
     cache = (
         BUILD / ".jupyter_cache" / book_key()

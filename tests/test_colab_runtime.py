@@ -1,4 +1,4 @@
-"""helpers.runtime and the Colab side of training: cache location, Drive, progress, resume,
+"""helpers.core.paths, helpers.book.setup and the Colab side of training: cache location, Drive, progress, resume,
 and the setup cell's choices on a mocked T4 and A100."""
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import pytest
 import torch
 
 import helpers.train.loop as loop
-from helpers import runtime
-from helpers.experiments import train_cached
-from helpers.profiles import Profile, get_profile
+from helpers.book import setup as colab
+from helpers.core import paths, progress
+from helpers.experiments.budget import estimate_minutes
+from helpers.experiments.cache import train_cached
+from helpers.experiments.profiles import Profile, get_profile
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,21 +30,19 @@ def tiny_profile(tmp_path: Path, monkeypatch) -> Profile:
 
 def test_cache_root_rule(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "c"))
-    assert runtime.cache_root() == tmp_path / "c"
-    assert runtime.data_dir() == tmp_path / "c" / "data"
-    assert runtime.checkpoint_dir() == tmp_path / "c" / "checkpoints"
+    assert paths.cache_root() == tmp_path / "c"
+    assert paths.data_dir() == tmp_path / "c" / "data"
+    assert paths.checkpoint_dir() == tmp_path / "c" / "checkpoints"
     monkeypatch.delenv("RESNET_BOOK_CACHE")
-    assert runtime.cache_root() == ROOT / "_build" / "model_cache"  # a source checkout
+    assert paths.cache_root() == ROOT / "_build" / "model_cache"  # a source checkout
 
 
 def test_cache_root_outside_a_checkout(monkeypatch, tmp_path) -> None:
     """A pip-installed helpers (no _toc.yml next to it) caches under ~/.cache/resnet-book."""
     monkeypatch.delenv("RESNET_BOOK_CACHE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(
-        runtime, "__file__", str(tmp_path / "site" / "helpers" / "runtime.py")
-    )
-    assert runtime.cache_root() == tmp_path / ".cache" / "resnet-book"
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "site")
+    assert paths.cache_root() == tmp_path / ".cache" / "resnet-book"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_progress_switch(monkeypatch, value, shown) -> None:
         monkeypatch.delenv("RESNET_BOOK_PROGRESS", raising=False)
     else:
         monkeypatch.setenv("RESNET_BOOK_PROGRESS", value)
-    assert runtime.show_progress() is shown
+    assert progress.show_progress() is shown
     assert get_profile("smoke").train_config().progress is shown
 
 
@@ -63,21 +63,21 @@ def test_use_drive_points_the_cache_at_drive(monkeypatch, tmp_path) -> None:
     colab.drive = types.SimpleNamespace(mount=lambda path: mounted.append(path))
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
     monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.setattr(runtime, "DRIVE_MOUNT", str(tmp_path / "drive"))
+    monkeypatch.setattr(colab, "DRIVE_MOUNT", str(tmp_path / "drive"))
     monkeypatch.delenv("RESNET_BOOK_CACHE", raising=False)
-    root = runtime.use_drive()
+    root = colab.use_drive()
     assert mounted == [str(tmp_path / "drive")]
     assert (
         root == tmp_path / "drive" / "MyDrive" / "resnet-book-cache" and root.is_dir()
     )
-    assert runtime.cache_root() == root
+    assert paths.cache_root() == root
 
 
 def test_use_drive_outside_colab_says_what_to_do(monkeypatch) -> None:
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
     with pytest.raises(RuntimeError, match="RESNET_BOOK_CACHE"):
-        runtime.use_drive()
+        colab.use_drive()
 
 
 def test_interrupted_cached_training_resumes_to_the_same_weights(
@@ -89,7 +89,7 @@ def test_interrupted_cached_training_resumes_to_the_same_weights(
         "resnet_cifar", tiny_profile, depth=8, progress=False
     )
     monkeypatch.setenv(
-        "RESNET_BOOK_CACHE", str(Path(runtime.cache_root()).parent / "cache2")
+        "RESNET_BOOK_CACHE", str(Path(paths.cache_root()).parent / "cache2")
     )
 
     real_lr_at, calls = loop.lr_at, {"n": 0}
@@ -106,9 +106,9 @@ def test_interrupted_cached_training_resumes_to_the_same_weights(
     monkeypatch.setattr(loop, "lr_at", interrupt_at_step_7)
     with pytest.raises(KeyboardInterrupt):
         train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
-    (checkpoint,) = runtime.checkpoint_dir().iterdir()
+    (checkpoint,) = paths.checkpoint_dir().iterdir()
     assert checkpoint.suffix == ".pt"
-    assert not [p for p in runtime.cache_root().iterdir() if p.name != "checkpoints"]
+    assert not [p for p in paths.cache_root().iterdir() if p.name != "checkpoints"]
 
     resumed, history = train_cached(
         "resnet_cifar", tiny_profile, depth=8, progress=False
@@ -121,9 +121,7 @@ def test_interrupted_cached_training_resumes_to_the_same_weights(
         reference.state_dict().values(), resumed.state_dict().values(), strict=True
     ):
         assert torch.equal(a, b)
-    assert not runtime.checkpoint_dir().exists(), (
-        "the checkpoint is removed once stored"
-    )
+    assert not paths.checkpoint_dir().exists(), "the checkpoint is removed once stored"
     _, again = train_cached("resnet_cifar", tiny_profile, depth=8, progress=False)
     assert again.from_cache, "a finished run is reused (by this or another chapter)"
 
@@ -151,7 +149,7 @@ def fake_cuda(monkeypatch, name: str, capability: tuple[int, int]) -> None:
 def test_setup_on_a_gpu(monkeypatch, capsys, name, capability, precision) -> None:
     fake_cuda(monkeypatch, name, capability)
     monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
-    chosen = runtime.setup()
+    chosen = colab.setup()
     assert chosen.profile == "gpu" and chosen.precision == precision
     assert f"compute capability {capability[0]}.{capability[1]}" in chosen.device
     out = capsys.readouterr().out
@@ -161,14 +159,14 @@ def test_setup_on_a_gpu(monkeypatch, capsys, name, capability, precision) -> Non
 def test_setup_keeps_the_users_profile(monkeypatch) -> None:
     fake_cuda(monkeypatch, "Tesla T4", (7, 5))
     monkeypatch.setenv("RESNET_BOOK_PROFILE", "smoke")
-    assert runtime.setup(verbose=False).profile == "smoke"
+    assert colab.setup(verbose=False).profile == "smoke"
 
 
 def test_setup_on_colab_without_a_gpu_says_how_to_get_one(monkeypatch, capsys) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv("COLAB_RELEASE_TAG", "release-test")
     monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
-    chosen = runtime.setup()
+    chosen = colab.setup()
     assert chosen.profile == "quick" and chosen.precision in ("fp32", "bf16 autocast")
     assert "Change runtime type" in capsys.readouterr().out
 
@@ -208,7 +206,7 @@ OVERHEAD_MIN = (
 
 def test_gpu_profile_fits_ten_minutes_per_chapter_on_a_t4() -> None:
     from helpers.analysis.complexity import count_macs
-    from helpers.experiments import _model_kwargs
+    from helpers.experiments.cache import _model_kwargs
     from helpers.models import create_model
 
     profile = get_profile("gpu")
@@ -231,7 +229,7 @@ def test_gpu_profile_fits_ten_minutes_per_chapter_on_a_t4() -> None:
             )
             for name, n in runs
         ]
-        estimates[chapter] = runtime.estimate_minutes(macs, train, test, profile.epochs)
+        estimates[chapter] = estimate_minutes(macs, train, test, profile.epochs)
     print({k: f"{v:.1f} min" for k, v in estimates.items()})
     assert max(estimates.values()) + OVERHEAD_MIN <= 10, estimates
     assert estimates["04_training_and_testing"] > 4, "the estimate itself went wrong"

@@ -1,4 +1,4 @@
-"""helpers.context_plots: tables render and escape correctly; figures plot the quoted data."""
+"""helpers.book.context_plots: tables render and escape correctly; figures plot the quoted data."""
 
 from __future__ import annotations
 

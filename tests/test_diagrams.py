@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from helpers.diagrams import arch_from_model, cifar_arch, draw_arch, imagenet_arch
+from helpers.book.diagrams import arch_from_model, cifar_arch, draw_arch, imagenet_arch
 from helpers.models import create_model
 
 torch.set_num_threads(1)

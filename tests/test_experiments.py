@@ -1,4 +1,4 @@
-"""helpers.experiments.train_cached: trains once, reloads fast, never trusts a damaged entry."""
+"""helpers.experiments.cache.train_cached: trains once, reloads fast, never trusts a damaged entry."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers.experiments import cache_dir, degradation_runs, train_cached
-from helpers.profiles import Profile
+from helpers.experiments.cache import cache_dir, degradation_runs, train_cached
+from helpers.experiments.profiles import Profile
 
 torch.set_num_threads(1)
 
@@ -75,8 +75,8 @@ def test_cache_key_follows_engine_source_profile_and_versions(
     """Issue 12: the key used to leave out the helpers code and library versions."""
     import shutil
 
-    import helpers.cachekey as ck
-    from helpers.experiments import cache_key
+    import helpers.core.fingerprint as ck
+    from helpers.experiments.cache import cache_key
 
     copy = tmp_path / "helpers"
     shutil.copytree(ck.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -84,7 +84,7 @@ def test_cache_key_follows_engine_source_profile_and_versions(
     kwargs = {"depth": 8}
     key = cache_key("resnet_cifar", kwargs, tiny_profile, 0)
     book = ck.book_key("quick")
-    with open(copy / "plots.py", "a") as f:
+    with open(copy / "book" / "plots.py", "a") as f:
         f.write("\n# a restyled figure\n")
     assert (
         cache_key("resnet_cifar", kwargs, tiny_profile, 0) == key
@@ -110,10 +110,11 @@ def test_cache_key_follows_engine_source_profile_and_versions(
 
 def test_write_config_keys_the_execution_cache(tmp_path: Path, monkeypatch) -> None:
     import yaml
+    from book_config import write_config
 
-    import helpers.cachekey as ck
+    import helpers.core.fingerprint as ck
 
-    target = ck.write_config(tmp_path / "_config.yml", "quick")
+    target = write_config(tmp_path / "_config.yml", "quick")
     config = yaml.safe_load(target.read_text())
     assert config["execute"]["cache"].endswith(
         f"_build/.jupyter_cache/{ck.book_key('quick')}"
@@ -133,7 +134,7 @@ def test_gpu_and_paper_profiles_run_on_tiny_data(
     from conftest import make_fake_cifar
 
     from helpers.data import normalization_of
-    from helpers.profiles import PROFILES
+    from helpers.experiments.profiles import PROFILES
     from helpers.train import evaluate
 
     monkeypatch.setenv(

@@ -23,7 +23,7 @@ from helpers.analysis.attribution import plot_attributions, plot_sanity_check  #
 from helpers.analysis.gradients import GradientProfile, plot_gradient_profile  # noqa: E402
 from helpers.analysis.lesion import LesionRow, LesionStudy, plot_lesion  # noqa: E402
 from helpers.analysis.responses import plot_responses  # noqa: E402
-from helpers.plots import plot_confusion, plot_history, show_images  # noqa: E402
+from helpers.book.plots import plot_confusion, plot_history, show_images  # noqa: E402
 from helpers.train import History  # noqa: E402
 
 CLASSES = [

@@ -7,17 +7,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from helpers.analysis.deep_stack import (
-    DeepStack,
-    DeepStackConfig,
-    init_std,
-    train_briefly,
-)
 from helpers.analysis.gradients import (
     activation_stds,
     default_probes,
     gradient_norms,
     plot_gradient_profile,
+    train_briefly,
+)
+from helpers.models.deep_stack import (
+    DeepStack,
+    DeepStackConfig,
+    init_std,
 )
 
 torch.set_num_threads(1)

@@ -1,4 +1,4 @@
-"""helpers.imagenet_demo: preprocessing, top-k, offline detection, and loading torchvision weights
+"""helpers.book.imagenet_demo: preprocessing, top-k, offline detection, and loading torchvision weights
 into OUR ResNet (exercised offline with a locally saved random-init torchvision state_dict)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Layer arithmetic (helpers.layers) against hand-computed cases and real PyTorch layers."""
+"""Layer arithmetic (helpers.analysis.layers) against hand-computed cases and real PyTorch layers."""
 
 import itertools
 
@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from helpers.layers import (
+from helpers.analysis.layers import (
     LayerSpec,
     conv_macs,
     conv_output_size,

@@ -183,7 +183,7 @@ def test_profile_table_is_a_real_table() -> None:
         "the profile table is missing or not rendered as a table"
     )
     rows = re.findall(r"<tr.*?</tr>", profile_tables[0], flags=re.S)
-    from helpers.profiles import PROFILES
+    from helpers.experiments.profiles import PROFILES
 
     assert len(rows) == 1 + len(PROFILES), (
         f"header + one row per profile, got {len(rows)}"
@@ -230,7 +230,7 @@ def test_widget_images_have_alt_text(name: str) -> None:
     for state in states:
         models = json.loads(state)["state"]
         assert not [m for m in models.values() if m["model_name"] == "ImageModel"], (
-            f"{name}: an ipywidgets Image cannot carry alt text; use helpers.widgets.png_html"
+            f"{name}: an ipywidgets Image cannot carry alt text; use helpers.book.widgets.png_html"
         )
         for model in models.values():
             value = str(model.get("state", {}).get("value", ""))

@@ -1,4 +1,4 @@
-"""The paper numbers in helpers.paper_results must be exactly the published ones.
+"""The paper numbers in helpers.experiments.paper_results must be exactly the published ones.
 
 Two layers of checks: values re-typed here from He et al. (2016) (these run everywhere), and, where
 the project's reference sheet ``paper-facts.md`` is present, a parse of that sheet compared field by
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paper_results as pr
+from helpers.experiments import paper_results as pr
 
 ROOT = Path(__file__).resolve().parents[1]
 # the project's shared/ folder sits beside the checkout (CI copies it to ../shared)

@@ -1,4 +1,4 @@
-"""helpers.plots: figures build, plot the right numbers, and keep provenance out of the image."""
+"""helpers.book.plots: figures build, plot the right numbers, and keep provenance out of the image."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from helpers.plots import plot_confusion, plot_history, show_images  # noqa: E402
+from helpers.book.plots import plot_confusion, plot_history, show_images  # noqa: E402
 from helpers.train import History  # noqa: E402
 
 

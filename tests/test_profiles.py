@@ -1,12 +1,13 @@
-"""helpers.profiles and helpers.provenance."""
+"""helpers.experiments.profiles and helpers.book.provenance."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from helpers.profiles import PROFILES, get_profile, profile_table
-from helpers.provenance import environment, provenance_text
+from helpers.book.provenance import provenance_text
+from helpers.core.versions import environment
+from helpers.experiments.profiles import PROFILES, get_profile, profile_table
 from helpers.train import TrainConfig
 
 

@@ -1,4 +1,4 @@
-"""helpers.reference: schema checks, computed verdicts, and a new results folder that
+"""helpers.experiments.reference: schema checks, computed verdicts, and a new results folder that
 reaches the chapters' calls without code changes (fake results in a temp folder)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import figstyle, reference  # noqa: E402
-from helpers.profiles import get_profile  # noqa: E402
-from helpers.reference import SchemaError  # noqa: E402
+from helpers.experiments.profiles import get_profile  # noqa: E402
+from helpers.experiments.reference import SchemaError  # noqa: E402
 
 # final (train, test) errors per seed; plain-56 trains worse, ResNet-56 tests better
 FINAL = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.repro import ReproEntry, entry_from_histories, repro_card
+from helpers.book.repro_card import ReproEntry, entry_from_histories, repro_card
 from helpers.train.history import History
 
 

@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from helpers import reproduce
-from helpers.profiles import get_profile
-from helpers.reference import PART_FIELDS, load_results, validate
+from helpers.experiments.profiles import get_profile
+from helpers.experiments.reference import PART_FIELDS, load_results, validate
 
 REPO = Path(__file__).resolve().parent.parent
 

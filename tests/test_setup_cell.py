@@ -18,7 +18,7 @@ TEXT = SETUP.read_text(encoding="utf-8")
 
 
 def fake_helpers(monkeypatch, importable: bool) -> list:
-    """Simulate `helpers` (importable or not) with a `helpers.runtime.setup` that records calls."""
+    """Simulate `helpers` (importable or not) with a `helpers.book.setup.setup` that records calls."""
     setups: list = []
     runtime = types.ModuleType("helpers.runtime")
     runtime.setup = lambda: setups.append("setup")

@@ -1,8 +1,8 @@
-"""helpers.tables: the one table helper every page uses."""
+"""helpers.book.tables: the one table helper every page uses."""
 
 import pytest
 
-from helpers.tables import to_markdown
+from helpers.book.tables import to_markdown
 
 
 def test_one_header_one_separator_one_line_per_row():

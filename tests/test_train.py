@@ -468,7 +468,7 @@ def test_fit_leaves_the_callers_rng_alone() -> None:
 def test_precision_by_compute_capability(monkeypatch) -> None:
     """bf16 on sm80+ (A100); fp16 + an enabled GradScaler below (T4, sm75), where
     torch.cuda.is_bf16_supported() also answers True."""
-    from helpers.train.precision import amp_dtype, grad_scaler
+    from helpers.core.precision import amp_dtype, grad_scaler
 
     cuda = torch.device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -480,12 +480,12 @@ def test_precision_by_compute_capability(monkeypatch) -> None:
     assert amp_dtype(cuda) is torch.bfloat16
     assert not grad_scaler(cuda, amp_dtype(cuda)).is_enabled()
     assert amp_dtype(cuda, amp=False) is None
-    monkeypatch.setattr("helpers.train.precision.cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr("helpers.core.precision.cpu_has_fast_bf16", lambda: False)
     assert amp_dtype("cpu") is None and not grad_scaler("cpu", None).is_enabled()
 
 
 def test_fit_uses_the_precision_module(monkeypatch) -> None:
-    """The loop asks helpers.train.precision (no second copy of the rule in the loop)."""
+    """The loop asks helpers.core.precision (no second copy of the rule in the loop)."""
     import helpers.train.loop as loop
 
     seen = []

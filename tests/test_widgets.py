@@ -1,4 +1,4 @@
-"""helpers.widgets: precomputed variants, jslinks to the Stack, and the render conversions."""
+"""helpers.book.widgets: precomputed variants, jslinks to the Stack, and the render conversions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pytest
 
-from helpers.widgets import (
+from helpers.book.widgets import (
     figure_to_png,
     png_html,
     precomputed_grid,

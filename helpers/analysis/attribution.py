@@ -301,7 +301,7 @@ def plot_attributions(
     colour bar). A row name may contain ", " to break it into two lines (``"IG, ResNet-56"``).
     ``provenance`` is ignored: it belongs in the figure's caption.
     """
-    from helpers.figstyle import figsize
+    from helpers.core.figstyle import figsize
 
     del provenance
     n = images.shape[0]
@@ -357,7 +357,7 @@ def plot_sanity_check(
 
     ``provenance`` is ignored: it belongs in the figure's caption.
     """
-    from helpers.figstyle import figsize
+    from helpers.core.figstyle import figsize
 
     del provenance
     fig, ax = plt.subplots(figsize=figsize(3.8), layout="constrained")

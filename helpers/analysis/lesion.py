@@ -179,7 +179,7 @@ def plot_lesion(
     deleted are left out. The intact model's error is a dashed line in the same colour. The legend
     sits below the axes, where it covers no line. ``provenance`` is ignored (caption).
     """
-    from helpers.figstyle import figsize
+    from helpers.core.figstyle import figsize
 
     del provenance
     if ax is None:

@@ -130,7 +130,7 @@ def plot_responses(
 
     ``provenance`` is ignored: it belongs in the figure's caption.
     """
-    from helpers.figstyle import figsize
+    from helpers.core.figstyle import figsize
 
     del provenance
     fig, (ax_idx, ax_sorted) = plt.subplots(

@@ -1,7 +1,13 @@
 """Datasets (CIFAR-10, Fashion-MNIST) as uint8 tensors, and an on-device augmenting loader."""
 
-from .datasets import DATASETS, Dataset, DatasetError, load_dataset, read_idx
-from .loader import (
+from helpers.data.datasets import (
+    DATASETS,
+    Dataset,
+    DatasetError,
+    load_dataset,
+    read_idx,
+)
+from helpers.data.loader import (
     DeviceLoader,
     Normalization,
     augment_batch,

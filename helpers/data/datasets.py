@@ -242,9 +242,9 @@ _CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 
 def dataset_search_path(root: str | Path | None = None) -> list[Path]:
     """Directories searched for data, in order: root (alone, if given), $RESNET_BOOK_DATA,
-    ``<cache>/data`` (see :func:`helpers.runtime.cache_root`), Debian's dataset directory.
+    ``<cache>/data`` (see :func:`helpers.core.paths.cache_root`), Debian's dataset directory.
     Never the working directory: a notebook finds the same data wherever it runs."""
-    from ..runtime import data_dir
+    from helpers.core.paths import data_dir
 
     if root is not None:
         return [Path(root).expanduser()]

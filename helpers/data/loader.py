@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import resolve_device
-from .datasets import Dataset
+from helpers.core.device import resolve_device
+from helpers.data.datasets import Dataset
 
 __all__ = [
     "DeviceLoader",

@@ -17,7 +17,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._common import STRIDE_AT_OPTIONS, check_choice, conv1x1, conv3x3, make_shortcut
+from helpers.models._common import (
+    STRIDE_AT_OPTIONS,
+    check_choice,
+    conv1x1,
+    conv3x3,
+    make_shortcut,
+)
 
 
 class LesionMixin:

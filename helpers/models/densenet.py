@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import FeaturesHeadModel, check_positive_int, init_weights
-from .registry import register
+from helpers.models._common import FeaturesHeadModel, check_positive_int, init_weights
+from helpers.models.registry import register
 
 
 class DenseLayer(nn.Module):

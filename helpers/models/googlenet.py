@@ -18,8 +18,13 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ._common import FeaturesHeadModel, check_choice, check_positive_int, init_weights
-from .registry import register
+from helpers.models._common import (
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    init_weights,
+)
+from helpers.models.registry import register
 
 # name: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj) -- the paper's Table 1.
 INCEPTION_TABLE: dict[str, tuple[int, int, int, int, int, int]] = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import (
+from helpers.models._common import (
     FeaturesHeadModel,
     check_choice,
     check_positive_int,
@@ -25,9 +25,9 @@ from ._common import (
     make_shortcut,
     make_stage,
 )
-from .blocks import LesionMixin
-from .registry import register
-from .resnet_cifar import check_depth
+from helpers.models.blocks import LesionMixin
+from helpers.models.registry import register
+from helpers.models.resnet_cifar import check_depth
 
 
 class PreActBlock(LesionMixin, nn.Module):

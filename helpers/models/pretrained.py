@@ -56,7 +56,7 @@ def _model_name(model: nn.Module) -> str | None:
 
 
 def _check_model(model: nn.Module) -> None:
-    from .registry import get_entry
+    from helpers.models.registry import get_entry
 
     name = _model_name(model)
     if name is None or get_entry(name).family != "imagenet":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import (
+from helpers.models._common import (
     SHORTCUT_OPTIONS,
     FeaturesHeadModel,
     check_choice,
@@ -22,8 +22,8 @@ from ._common import (
     init_weights,
     make_stage,
 )
-from .blocks import BasicBlock, PlainBlock
-from .registry import register
+from helpers.models.blocks import BasicBlock, PlainBlock
+from helpers.models.registry import register
 
 CIFAR_DEPTHS = (20, 32, 44, 56, 110, 1202)  # the depths in the paper's Table 6
 

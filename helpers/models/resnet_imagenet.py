@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import (
+from helpers.models._common import (
     SHORTCUT_OPTIONS,
     STRIDE_AT_OPTIONS,
     FeaturesHeadModel,
@@ -23,8 +23,8 @@ from ._common import (
     init_weights,
     make_stage,
 )
-from .blocks import BasicBlock, Bottleneck, PlainBlock
-from .registry import register
+from helpers.models.blocks import BasicBlock, Bottleneck, PlainBlock
+from helpers.models.registry import register
 
 
 @dataclass

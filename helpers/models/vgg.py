@@ -14,8 +14,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._common import FeaturesHeadModel, check_choice, check_positive_int, init_weights
-from .registry import register
+from helpers.models._common import (
+    FeaturesHeadModel,
+    check_choice,
+    check_positive_int,
+    init_weights,
+)
+from helpers.models.registry import register
 
 # Convolutions per stack for each depth (the paper's configurations A, B, D, E).
 VGG_STACKS: dict[int, tuple[int, ...]] = {

@@ -1,12 +1,12 @@
 """Training: configuration, the loop (fit), inference (evaluate/predict), history, checkpoints,
 schedules and the precision choice."""
 
-from .checkpoint import CheckpointError
-from .config import TrainConfig
-from .history import History
-from .inference import evaluate, model_inputs, predict
-from .loop import TrainingDiverged, fit
-from .schedule import lr_at, milestone_steps
+from helpers.train.checkpoint import CheckpointError
+from helpers.train.config import TrainConfig
+from helpers.train.history import History
+from helpers.train.inference import evaluate, model_inputs, predict
+from helpers.train.loop import TrainingDiverged, fit
+from helpers.train.schedule import lr_at, milestone_steps
 
 __all__ = [
     "CheckpointError",

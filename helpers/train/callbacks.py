@@ -1,13 +1,27 @@
-"""What a run shows while it trains: a progress bar and a live error plot.
+"""What a run shows while it trains: a progress bar and a live plot.
 
-Both only read the :class:`History` the loop writes; neither changes what is trained.
+Callbacks only read the :class:`History` the loop writes; none changes what is trained. The
+live plot is handed the function that draws it (the page layer's
+:func:`helpers.book.plots.live_plot`), so training never imports plotting code.
 """
 
 from __future__ import annotations
 
-from .history import History
+from collections.abc import Callable
+from typing import Any, Protocol
 
-__all__ = ["ProgressBar", "LivePlot"]
+from helpers.train.history import History
+
+__all__ = ["Callback", "ProgressBar", "LivePlot"]
+
+
+class Callback(Protocol):
+    """What ``fit(..., callbacks=[...])`` calls: after each log entry, each epoch, and at
+    the end."""
+
+    def on_log(self, entry: dict) -> None: ...
+    def on_epoch(self, history: History) -> None: ...
+    def close(self) -> None: ...
 
 
 class ProgressBar:
@@ -48,9 +62,11 @@ class ProgressBar:
 
 
 class LivePlot:
-    """Redraws an error plot in place in a notebook (IPython display handle)."""
+    """Redraws a figure in place in a notebook (an IPython display handle) after every
+    epoch. ``draw(history)`` returns a matplotlib figure."""
 
-    def __init__(self) -> None:
+    def __init__(self, draw: Callable[[History], Any]) -> None:
+        self.draw = draw
         try:
             from IPython.display import display
 
@@ -66,15 +82,9 @@ class LivePlot:
             return
         import matplotlib.pyplot as plt
 
-        from ..plots import plot_history
-
-        ax = plot_history({"training": history}, metric="train_error")
-        if any(r.get("val_error") is not None for r in history.epochs):
-            plot_history({"test/val": history}, metric="val_error", ax=ax)
-        ax.set_ylabel("error (%)")
-        ax.legend(frameon=False, fontsize=8)
-        self.handle.update(ax.figure)
-        plt.close(ax.figure)
+        figure = self.draw(history)
+        self.handle.update(figure)
+        plt.close(figure)
 
     def close(self) -> None:
         pass

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..data import Normalization
-from .config import TrainConfig
+from helpers.core.atomic import atomic_path
+from helpers.data import Normalization
+from helpers.train.config import TrainConfig
 
 __all__ = [
     "CheckpointError",
@@ -35,11 +35,8 @@ def model_signature(model: nn.Module) -> dict[str, list[int]]:
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     """Write atomically (temp file + rename), so an interrupted save never corrupts the last good one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, **state}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT, **state}, tmp)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

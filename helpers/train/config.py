@@ -6,7 +6,7 @@ import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from ..data.loader import check_normalize
+from helpers.data.loader import check_normalize
 
 __all__ = ["TrainConfig", "SCHEDULES"]
 
@@ -64,9 +64,6 @@ class TrainConfig:
     )
     checkpoint_every: int = 1  # save every this many epochs
     progress: bool = True  # tqdm progress bar
-    live_plot: bool = (
-        False  # redraw an error plot in the notebook after every evaluation
-    )
     num_threads: int | None = None  # torch CPU threads during fit (None = leave as is)
 
     def __post_init__(self) -> None:
@@ -133,7 +130,6 @@ class TrainConfig:
     # Fields that do not change the numbers a run produces (safe to differ on resume).
     COSMETIC = (
         "progress",
-        "live_plot",
         "checkpoint_path",
         "checkpoint_every",
         "num_threads",

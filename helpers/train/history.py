@@ -25,7 +25,7 @@ class History:
     diverged: dict | None = (
         None  # {"step": ..., "lr": ...} when on_nan="stop" ended the run
     )
-    from_cache: bool = False  # set by helpers.experiments.train_cached
+    from_cache: bool = False  # set by helpers.experiments.cache.train_cached
     meta: dict[str, Any] = field(
         default_factory=dict
     )  # free-form: model name, dataset, ...

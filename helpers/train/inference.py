@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import Dataset, DeviceLoader, Normalization, normalization_of
-from ..data.loader import check_normalize
-from .precision import amp_dtype
+from helpers.core.precision import amp_dtype
+from helpers.data import Dataset, DeviceLoader, Normalization, normalization_of
+from helpers.data.loader import check_normalize
 
 __all__ = [
     "input_normalization",

@@ -12,21 +12,22 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import Dataset, DeviceLoader, Normalization, set_normalization
-from ..device import describe_device, resolve_device
-from .callbacks import LivePlot, ProgressBar
-from .checkpoint import Checkpointer
-from .config import TrainConfig
-from .history import History
-from .inference import check_model_fits_data, evaluate
-from .precision import amp_dtype, grad_scaler
-from .schedule import lr_at, milestone_steps
+from helpers.core.device import describe_device, resolve_device
+from helpers.core.precision import amp_dtype, grad_scaler
+from helpers.data import Dataset, DeviceLoader, Normalization, set_normalization
+from helpers.train.callbacks import Callback, ProgressBar
+from helpers.train.checkpoint import Checkpointer
+from helpers.train.config import TrainConfig
+from helpers.train.history import History
+from helpers.train.inference import check_model_fits_data, evaluate
+from helpers.train.schedule import lr_at, milestone_steps
 
 __all__ = ["fit", "train_step", "StepMetrics", "Run", "TrainingDiverged"]
 
@@ -267,6 +268,7 @@ def fit(
     val: Dataset | None = None,
     resume: bool = False,
     on_nan: str = "raise",
+    callbacks: Sequence[Callback] = (),
 ) -> History:
     """Train ``model`` on ``train`` with SGD + momentum (He et al., 2016, Sec. 4.2).
 
@@ -278,7 +280,8 @@ def fit(
     exist yet) and on CPU ends bitwise identical to an uninterrupted run. A NaN/inf loss
     puts back the weights of the last finite check and raises :class:`TrainingDiverged`
     (``on_nan="raise"``) or returns the history so far with ``history.diverged`` set
-    (``on_nan="stop"``). The caller's global RNG state is left as it was.
+    (``on_nan="stop"``). The caller's global RNG state is left as it was. ``callbacks``
+    (e.g. :func:`helpers.book.plots.live_plot`) see each log entry and each epoch's history.
     """
     _check_call(model, train, config, val, resume, on_nan)
     device = resolve_device(config.device)
@@ -291,7 +294,7 @@ def fit(
         checkpointer = Checkpointer(config.checkpoint_path, config.checkpoint_every)
         if resume:
             checkpointer.resume(run)
-        return _train(run, checkpointer, on_nan)
+        return _train(run, checkpointer, on_nan, callbacks)
 
 
 def _check_call(model, train, config, val, resume, on_nan) -> None:
@@ -328,10 +331,11 @@ def _check_call(model, train, config, val, resume, on_nan) -> None:
         )
 
 
-def _train(run: Run, checkpointer: Checkpointer, on_nan: str) -> History:
-    callbacks = [ProgressBar(run.total, run.progress.step, run.config.progress)]
-    if run.config.live_plot:
-        callbacks.append(LivePlot())
+def _train(
+    run: Run, checkpointer: Checkpointer, on_nan: str, extra: Sequence[Callback]
+) -> History:
+    bar = ProgressBar(run.total, run.progress.step, run.config.progress)
+    callbacks = [bar, *extra]
     good = GoodWeights(run.model)
     t_start = time.perf_counter()
     run.model.train()

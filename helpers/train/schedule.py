@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .config import TrainConfig
+from helpers.train.config import TrainConfig
 
 __all__ = ["lr_at", "milestone_steps"]
 

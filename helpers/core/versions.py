@@ -8,14 +8,18 @@ the Colab setup cell installs the tag ``v<__version__>`` (scripts/sync_setup_cel
 from __future__ import annotations
 
 import json
+import platform
 import re
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
+
+from helpers.core.paths import REPO_ROOT as SOURCE_ROOT
 
 DIST_NAME = "resnet-book-helpers"
-# A source checkout: helpers/ sits next to pyproject.toml and .git.
-SOURCE_ROOT = Path(__file__).resolve().parents[1]
+ENGINE_LIBRARIES = ("torch", "torchvision", "numpy")
 
 
 def source_version(root: Path = SOURCE_ROOT) -> str:
@@ -69,3 +73,41 @@ def book_version(version: str | None = None, sha: str | None = None) -> str:
         from helpers import __version__ as version
     sha = sha if sha is not None else commit()
     return f"{version} (commit {sha[:7]})" if sha else version
+
+
+def library_versions(
+    names: tuple[str, ...] = ENGINE_LIBRARIES,
+) -> dict[str, str | None]:
+    """Installed versions (None where a package is absent), without importing them."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def environment() -> dict[str, Any]:
+    """Versions and hardware of the running process."""
+    import torch
+    import torchvision
+
+    from helpers.core.device import cpu_model, device_label
+
+    env = {
+        "python": platform.python_version(),
+        "torch": torch.__version__.split("+")[0],
+        "torchvision": torchvision.__version__.split("+")[0],
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.is_available(),
+        "cuda_device": torch.cuda.get_device_name(0)
+        if torch.cuda.is_available()
+        else None,
+        "device": device_label(),
+    }
+    if "google.colab" in sys.modules:
+        env["host"] = "Colab"
+    return env

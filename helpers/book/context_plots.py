@@ -1,9 +1,9 @@
 """Figures for the "ResNet on ImageNet" and "Related work" chapters.
 
-Every function here draws QUOTED paper numbers (from :mod:`helpers.paper_results`) and/or numbers
+Every function here draws QUOTED paper numbers (from :mod:`helpers.experiments.paper_results`) and/or numbers
 COMPUTED by the caller. Which is which, and where the computed numbers came from, is said in the
 figure's caption on the page (the chapters write it), not in small print inside the image.
-Figures are sized for the website's content column (``helpers.figstyle``): 7.2 in wide, text
+Figures are sized for the website's content column (``helpers.core.figstyle``): 7.2 in wide, text
 at 8 pt or more.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 
-from helpers import paper_results as pr
-from helpers.figstyle import figsize
+from helpers.core.figstyle import figsize
+from helpers.experiments import paper_results as pr
 
 QUOTED_STYLE = dict(marker="o", linestyle="-")
 FAMILY_COLORS = {

@@ -3,7 +3,7 @@
 ``smoke``  tests: seconds.
 ``quick``  the book build on 2 CPU cores: Fashion-MNIST subsets, narrow nets, < ~60 s per run.
 ``gpu``    Colab (a T4): all of CIFAR-10, 5 epochs, so that each chapter's Run-all fits in about
-           10 minutes on a T4 (estimate: ``helpers.runtime.estimate_minutes``; README).
+           10 minutes on a T4 (estimate: ``helpers.experiments.budget.estimate_minutes``; README).
 ``paper``  He et al. (2016), Sec. 4.2: CIFAR-10, all 50k training images (the paper chose the
            schedule on a 45k/5k split: use ``val_size=5000`` for that), 64k iterations at batch 128,
            lr 0.1 divided by 10 at 32k and 48k, weight decay 1e-4, momentum 0.9, per-pixel mean.
@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
-from .data import Dataset, load_dataset
-from .train import TrainConfig
+from helpers.data import Dataset, load_dataset
+from helpers.train import TrainConfig
 
 __all__ = ["Profile", "PROFILES", "get_profile", "profile_table"]
 
@@ -80,7 +80,7 @@ class Profile:
             amp=self.amp,
             channels_last=self.channels_last,
         )
-        from .runtime import show_progress
+        from helpers.core.progress import show_progress
 
         cfg["progress"] = show_progress()  # live notebooks: on; the website build: off
         cfg.update(overrides)

@@ -218,7 +218,7 @@ _COLORS = {
 }
 
 
-FONT_PT = 9  # labels: 9 pt at the book's 100 dpi is 12.5 CSS px (helpers.figstyle)
+FONT_PT = 9  # labels: 9 pt at the book's 100 dpi is 12.5 CSS px (helpers.core.figstyle)
 ROW_UNITS = 12.6  # drawing units per row; a longer network wraps onto the next row
 
 

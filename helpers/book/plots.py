@@ -1,9 +1,9 @@
 """Small, consistent matplotlib plots of training histories, images and confusion matrices.
 
-Figures are drawn for the width at which the website shows them (``helpers.figstyle``: 7.2 in
+Figures are drawn for the width at which the website shows them (``helpers.core.figstyle``: 7.2 in
 at 100 dpi, no text under 8 pt). Where a figure's numbers came from (dataset, profile, device,
 seed) belongs in its caption, not in the image: the chapters paste a
-:func:`helpers.provenance.provenance_text` line into the caption with ``myst_nb.glue``.
+:func:`helpers.book.provenance.provenance_text` line into the caption with ``myst_nb.glue``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .figstyle import MIN_FONT_PT, figsize
+from helpers.core.figstyle import MIN_FONT_PT, figsize
+from helpers.train.callbacks import LivePlot
 
-__all__ = ["plot_history", "show_images", "plot_confusion", "add_provenance", "METRICS"]
+__all__ = [
+    "plot_history",
+    "show_images",
+    "plot_confusion",
+    "add_provenance",
+    "live_plot",
+    "METRICS",
+]
 
 METRICS = {
     "train_error": ("epochs", "training error (%)", 100.0),
@@ -232,3 +240,18 @@ def plot_confusion(
     if title:
         ax.set_title(title)
     return ax
+
+
+def live_plot() -> LivePlot:
+    """A callback for ``fit(..., callbacks=[live_plot()])``: the training and test/val
+    error curves, redrawn in the notebook after every epoch."""
+
+    def draw(history):
+        ax = plot_history({"training": history}, metric="train_error")
+        if any(r.get("val_error") is not None for r in history.epochs):
+            plot_history({"test/val": history}, metric="val_error", ax=ax)
+        ax.set_ylabel("error (%)")
+        ax.legend(frameon=False, fontsize=8)
+        return ax.figure
+
+    return LivePlot(draw)

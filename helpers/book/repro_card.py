@@ -80,7 +80,7 @@ def entry_from_histories(
 ) -> ReproEntry:
     """Build an entry from ``helpers.train.History`` objects (one per seed).
 
-    ``error_key`` is the epoch metric holding the held-out error (``helpers.experiments`` evaluates
+    ``error_key`` is the epoch metric holding the held-out error (``helpers.experiments.cache`` evaluates
     on the test set; check what your runs used). Seeds default to ``history.config["seed"]``.
     """
     if not histories:

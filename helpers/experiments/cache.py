@@ -5,7 +5,7 @@ profile's TrainConfig on ``profile.load("train")`` and records the TEST error cu
 (``profile.load("test")``) as ``val_error`` every epoch — the paper's Fig. 6 plots test error, and
 nothing is tuned on it. The result is keyed by a hash of everything that changes it.
 
-Cache directory: :func:`helpers.runtime.cache_root` (``$RESNET_BOOK_CACHE``, else
+Cache directory: :func:`helpers.core.paths.cache_root` (``$RESNET_BOOK_CACHE``, else
 ``<repo>/_build/model_cache`` inside a checkout, else ``~/.cache/resnet-book``). A run in progress
 checkpoints every epoch to ``<cache>/checkpoints/<entry>.pt``; calling ``train_cached`` again
 after an interruption (Ctrl-C, a Colab disconnect) resumes from it.
@@ -26,12 +26,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from .data import Normalization, normalization_of, set_normalization
-from .device import resolve_device
-from .profiles import Profile, get_profile
-from .runtime import cache_root, checkpoint_dir, show_progress
-from .train import History, fit
-from .train.checkpoint import CheckpointError
+from helpers.core.device import resolve_device
+from helpers.core.paths import cache_root, checkpoint_dir
+from helpers.core.progress import show_progress
+from helpers.data import Normalization, normalization_of, set_normalization
+from helpers.experiments.profiles import Profile, get_profile
+from helpers.train import History, fit
+from helpers.train.checkpoint import CheckpointError
 
 __all__ = ["train_cached", "degradation_runs", "cache_dir", "cache_key"]
 
@@ -46,8 +47,8 @@ def cache_dir() -> Path:
 def _model_kwargs(
     model_name: str, profile: Profile, model_kwargs: dict[str, Any]
 ) -> dict[str, Any]:
-    from .data import DATASETS
-    from .models import get_entry
+    from helpers.data import DATASETS
+    from helpers.models import get_entry
 
     info = DATASETS[profile.dataset]
     accepted = get_entry(model_name).kwargs
@@ -65,9 +66,9 @@ def cache_key(
     profile, the seed, the effective precision on this machine, and the engine itself (the
     source of helpers' training code and the torch/torchvision/numpy versions), so an edited
     loop or a new library version trains again instead of loading a stale model."""
-    from .cachekey import engine_fingerprint
-    from .train import TrainConfig
-    from .train.precision import amp_dtype
+    from helpers.core.fingerprint import engine_fingerprint
+    from helpers.core.precision import amp_dtype
+    from helpers.train import TrainConfig
 
     config = profile.train_config(seed=seed).to_dict()
     for k in TrainConfig.COSMETIC:
@@ -120,7 +121,7 @@ def train_cached(
     Training checkpoints every epoch and resumes from the checkpoint when interrupted and
     called again. ``progress=None``: a progress bar unless ``$RESNET_BOOK_PROGRESS=0``.
     """
-    from .models import create_model
+    from helpers.models import create_model
 
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     kwargs = _model_kwargs(model_name, prof, model_kwargs)
@@ -214,7 +215,7 @@ def cifar_run(
 
     ``kind`` is "plain" or "resnet". Uses the registry alias (e.g. "plain56") when there is one, so
     every chapter asking for the same net hits the same cache entry."""
-    from .models import list_models
+    from helpers.models import list_models
 
     if kind not in ("plain", "resnet"):
         raise ValueError(f"kind must be 'plain' or 'resnet'; got {kind!r}")

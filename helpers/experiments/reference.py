@@ -22,7 +22,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from .paper_results import CIFAR10_TABLE6
+from helpers.experiments.paper_results import CIFAR10_TABLE6
 
 __all__ = [
     "SchemaError",
@@ -623,12 +623,12 @@ def reference_panel(
     and its provenance caption. Nothing is trained.
 
     ``kind``: "degradation" (``build``: {"plain-20": History, ...} as from
-    ``helpers.experiments.degradation_runs``; rows: training error, test error) or
+    ``helpers.experiments.cache.degradation_runs``; rows: training error, test error) or
     "responses" (``build``: {"ResNet-20": [std per block], ...}), or "lesion",
     "gradients", "lr_sweep" (reference only). Reference curves are the mean over seeds;
     the band spans the seeds.
     """
-    from .figstyle import figsize
+    from helpers.core.figstyle import figsize
 
     name, res = _load(profile, results_dir)
     if kind not in res:

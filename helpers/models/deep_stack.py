@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 __all__ = [
     "ACTIVATIONS",
@@ -22,7 +21,6 @@ __all__ = [
     "DenseLayer",
     "DeepStack",
     "init_std",
-    "train_briefly",
 ]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -134,43 +132,3 @@ class DeepStack(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return self.head(x)
-
-
-def train_briefly(
-    model: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    steps: int = 100,
-    lr: float = 0.1,
-    momentum: float = 0.9,
-    batch_size: int = 128,
-    clip_norm: float | None = None,
-    seed: int = 0,
-) -> dict[str, list[float]]:
-    """A few SGD steps on in-memory tensors, recording the loss and the gradient norm per step.
-
-    ``clip_norm`` rescales the whole gradient to at most that L2 norm before each update
-    (``torch.nn.utils.clip_grad_norm_``; Pascanu et al. 2013). The recorded ``grad_norm`` is the
-    norm BEFORE clipping. A loss that becomes inf/NaN ends the run; the rest is filled with NaN.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    losses: list[float] = []
-    norms: list[float] = []
-    model.train()
-    for _ in range(steps):
-        idx = torch.randint(0, x.shape[0], (batch_size,), generator=gen)
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        if not torch.isfinite(loss):
-            break
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        total = nn.utils.clip_grad_norm_(
-            model.parameters(), clip_norm if clip_norm else float("inf")
-        )
-        losses.append(loss.item())
-        norms.append(total.item())
-        opt.step()
-    pad = [float("nan")] * (steps - len(losses))
-    return {"loss": losses + pad, "grad_norm": norms + pad}

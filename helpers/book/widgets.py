@@ -9,7 +9,7 @@ or Colab; there, an optional ``live`` callable can recompute a variant on demand
 
 Typical use::
 
-    from helpers.widgets import precomputed_slider
+    from helpers.book.widgets import precomputed_slider
     precomputed_slider([1, 2, 3], lambda n: plot_something(n), description="n")
 """
 
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 DEFAULT_DPI = 80  # every variant is stored in the page: keep PNGs small
-RETINA_DPI = 200  # figures in a slider: 2x the book's 100 dpi (helpers.figstyle), sharp on phones
+RETINA_DPI = 200  # figures in a slider: 2x the book's 100 dpi (helpers.core.figstyle), sharp on phones
 LABEL_WIDTH = (
     "7em"  # one label width for every control of a widget, so their tracks line up
 )

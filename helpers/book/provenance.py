@@ -1,0 +1,48 @@
+"""Where a computed number came from: dataset, profile, device, seed, software versions.
+
+Every experiment figure/table in the book carries one line from :func:`provenance_text`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from helpers.core.device import device_label
+
+__all__ = ["provenance_text"]
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def provenance_text(
+    profile: Any = None,
+    *,
+    seed: int | str | None = None,
+    dataset: str | None = None,
+    extra: str | None = None,
+    device: str | torch.device | None = None,
+) -> str:
+    """One line such as "Fashion-MNIST, 4,000 training images · profile quick · CPU (2 threads)
+    · seed 0 · torch 2.14.1". ``profile`` is a Profile, a profile name, or None (the active one)."""
+    from helpers.data.datasets import DATASETS
+    from helpers.experiments.profiles import Profile, get_profile
+
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    name = dataset or prof.dataset
+    title = DATASETS[name].title if name in DATASETS else name
+    if dataset is None or dataset == prof.dataset:
+        n = prof.train_subset
+        title += f", {_count(n)} training images" if n else ", full training set"
+    parts = [title, f"profile {prof.name}", device_label(device or prof.device)]
+    if seed is not None:
+        parts.append(
+            f"seed{'s' if isinstance(seed, str) and ',' in seed else ''} {seed}"
+        )
+    parts.append(f"torch {torch.__version__.split('+')[0]}")
+    if extra:
+        parts.append(extra)
+    return " · ".join(parts)
