@@ -52,7 +52,9 @@ pdf: venv
 	$(PY) scripts/build_pdf.py
 
 # `pdf` after `book`: the PDF is printed from the site, and tests/test_pdf.py checks it.
+# lint-imports checks the package's layer contract (pyproject.toml) before the tests.
 test: book pdf
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 serve:

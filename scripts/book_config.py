@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 
 import yaml
+from book_meta import ROOT, read_config
 
 from helpers.core.fingerprint import book_key
-from helpers.core.paths import REPO_ROOT as ROOT
 
 
 def write_config(target: Path, profile: str | None = None) -> Path:
     """Write ``_config.yml`` with ``execute.cache`` set to this key's cache folder."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config = read_config()
     config.setdefault("execute", {})["cache"] = str(
         ROOT / "_build" / ".jupyter_cache" / book_key(profile)
     )

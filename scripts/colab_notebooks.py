@@ -12,14 +12,10 @@ import sys
 from pathlib import Path
 
 import nbformat
+from book_meta import COLAB_DIR, ROOT, toc_notebooks
+from colab_convert import Book, convert_notebook
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from colab_convert import Book, convert_notebook  # noqa: E402
-from sync_setup_cell import toc_notebooks  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "colab"
+OUT = ROOT / COLAB_DIR
 
 
 def render_all(root: Path = ROOT) -> dict[str, str]:
@@ -27,7 +23,7 @@ def render_all(root: Path = ROOT) -> dict[str, str]:
     book = Book.load(root)
     return {
         path.name: nbformat.writes(convert_notebook(path, book)) + "\n"
-        for path in toc_notebooks()
+        for path in toc_notebooks(root)
     }
 
 

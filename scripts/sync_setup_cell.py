@@ -16,22 +16,19 @@ import sys
 from pathlib import Path
 
 import nbformat
-import yaml
+from book_meta import ROOT, read_config, repository_url, toc_notebooks, versions_module
 
-ROOT = Path(__file__).resolve().parents[1]
 SETUP_FILE = ROOT / "chapters" / "_setup_cell.py"
 
 
 def pinned_setup_cell() -> str:
     """chapters/_setup_cell.py with REPO_URL from _config.yml (repository.url) and REF the tag
     ``v<helpers.__version__>``, so that a notebook installs the helpers of its own version."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    init = (ROOT / "helpers" / "__init__.py").read_text(encoding="utf-8")
-    version = re.search(r'^__version__ = "([^"]+)"', init, re.M).group(1)
+    version = versions_module(ROOT).source_version(ROOT)
     text = SETUP_FILE.read_text(encoding="utf-8")
     text = re.sub(
         r'^REPO_URL = ".*"$',
-        f'REPO_URL = "{config["repository"]["url"]}"',
+        f'REPO_URL = "{repository_url(read_config())}"',
         text,
         flags=re.M,
     )
@@ -39,23 +36,6 @@ def pinned_setup_cell() -> str:
 
 
 SETUP = pinned_setup_cell().rstrip("\n")
-
-
-def toc_notebooks() -> list[Path]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files: list[str] = [toc["root"]]
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            files.extend([node["file"]] if "file" in node else [])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", []))
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
 def sync(path: Path) -> bool:

@@ -11,7 +11,8 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from book_meta import ROOT
+
 NODE = ROOT / "node_modules"
 VENDOR = ROOT / "_vendor"
 

@@ -36,6 +36,28 @@ def test_labels_are_unique():
     )
 
 
+def test_colab_citations_name_entries_as_the_references_page():
+    """The Colab edition's "He et al. (2016a)" and the label "He et al. 2016a" agree."""
+    from colab_convert import parse_bib
+
+    cited = parse_bib(ROOT / "references.bib")
+    for key, entry in _entries().items():
+        if entry.persons.get("author") or entry.persons.get("editor"):
+            names, year = cited[key]
+            assert author_year_label(entry) == f"{names} {year}", key
+
+
+def test_last_names_of_several_words_keep_their_spaces():
+    """As sphinxcontrib-bibtex's author_year style writes them in the text."""
+    from pybtex.database import Entry, Person
+
+    entry = Entry("book", fields={"year": "1668", "title": "Fables"})
+    entry.add_person(Person("La Fontaine, Jean de"), "author")
+    assert author_year_label(entry) == "La Fontaine 1668"
+    entry.add_person(Person("Perrault, Charles"), "author")
+    assert author_year_label(entry) == "La Fontaine and Perrault 1668"
+
+
 @pytest.mark.slow
 def test_references_page_uses_author_year_labels():
     site = require_site()

@@ -1,4 +1,4 @@
-"""Dataset downloads (helpers.data.datasets): into the cache, never the working directory; a
+"""Dataset downloads (helpers.data.download): into the cache, never the working directory; a
 failure names the URL, the error and the manual fix, and leaves nothing half-written.
 Served by a local HTTP server on 127.0.0.1."""
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import make_fake_cifar, make_fake_fmnist
 
-from helpers.data import datasets
-from helpers.data.datasets import DatasetError, DownloadError, load_dataset
+from helpers.data import DatasetError, download, load_dataset
+from helpers.data.download import DownloadError
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def isolated(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("RESNET_BOOK_DATA", raising=False)
     monkeypatch.delenv("RESNET_BOOK_NO_DOWNLOAD", raising=False)
-    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
+    monkeypatch.setattr(download, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
@@ -63,9 +63,9 @@ def files_under(path: Path) -> list[str]:
 def serve_fmnist(server, monkeypatch) -> None:
     url, www = server
     make_fake_fmnist(www, n_train=100, n_test=50)
-    monkeypatch.setattr(datasets, "FMNIST_URL", url)
+    monkeypatch.setattr(download, "FMNIST_URL", url)
     monkeypatch.setattr(
-        datasets, "FMNIST_MD5", {p.name: md5(p) for p in sorted(www.iterdir())}
+        download, "FMNIST_MD5", {p.name: md5(p) for p in sorted(www.iterdir())}
     )
 
 
@@ -79,7 +79,7 @@ def test_fashion_mnist_downloads_into_the_cache(isolated, server, monkeypatch) -
         "nothing is written to the working directory"
     )
     assert files_under(isolated / "cache" / "data") == ["fashion-mnist"] + [
-        f"fashion-mnist/{name}" for name in sorted(datasets.FMNIST_MD5)
+        f"fashion-mnist/{name}" for name in sorted(download.FMNIST_MD5)
     ]
 
 
@@ -89,8 +89,8 @@ def test_cifar_downloads_unpacks_and_removes_the_archive(isolated, server, monke
     archive = www / "cifar-10-python.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(isolated / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
-    monkeypatch.setattr(datasets, "CIFAR_URL", url + archive.name)
-    monkeypatch.setattr(datasets, "CIFAR_MD5", md5(archive))
+    monkeypatch.setattr(download, "CIFAR_URL", url + archive.name)
+    monkeypatch.setattr(download, "CIFAR_MD5", md5(archive))
     assert len(load_dataset("cifar10", "train", val_size=0)) == 100
     data = isolated / "cache" / "data"
     assert sorted(p.name for p in data.iterdir()) == ["cifar-10-batches-py"]
@@ -114,7 +114,7 @@ def test_missing_file_names_url_error_and_manual_fix(isolated, server, monkeypat
 
 def test_checksum_mismatch_keeps_nothing(isolated, server, monkeypatch):
     serve_fmnist(server, monkeypatch)
-    monkeypatch.setitem(datasets.FMNIST_MD5, "train-images-idx3-ubyte.gz", "0" * 32)
+    monkeypatch.setitem(download.FMNIST_MD5, "train-images-idx3-ubyte.gz", "0" * 32)
     with pytest.raises(DownloadError, match="checksum mismatch"):
         load_dataset("fashion-mnist", "train")
     assert files_under(isolated / "cache" / "data") == []
@@ -122,7 +122,7 @@ def test_checksum_mismatch_keeps_nothing(isolated, server, monkeypatch):
 
 def test_unreachable_server(isolated, monkeypatch):
     monkeypatch.setattr(
-        datasets, "CIFAR_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz"
+        download, "CIFAR_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz"
     )
     with pytest.raises(DownloadError) as info:
         load_dataset("cifar10", "test")
@@ -136,3 +136,17 @@ def test_download_disabled_says_so(isolated, monkeypatch):
     monkeypatch.setenv("RESNET_BOOK_NO_DOWNLOAD", "1")
     with pytest.raises(DatasetError, match="downloading is disabled"):
         load_dataset("cifar10", "test")
+
+
+def test_damaged_cifar_archive_is_deleted_and_nothing_kept(
+    isolated, server, monkeypatch
+) -> None:
+    url, www = server
+    archive = www / "cifar-10-python.tar.gz"
+    archive.write_bytes(b"not a tar archive")
+    monkeypatch.setattr(download, "CIFAR_URL", url + archive.name)
+    monkeypatch.setattr(download, "CIFAR_MD5", md5(archive))
+    with pytest.raises(DownloadError, match="cannot unpack") as info:
+        load_dataset("cifar10", "test")
+    assert "To place the files by hand" in str(info.value)
+    assert files_under(isolated / "cache" / "data") == [], "archive and staging removed"

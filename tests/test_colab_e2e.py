@@ -73,14 +73,18 @@ def colab_venv() -> Path:
     return venv
 
 
-def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
-    venv = colab_venv()
-    python = str(venv / "bin" / "python")
+def _fake_colab(tmp_path: Path) -> Path:
+    """A ``google.colab`` package that the interpreter imports at start, as on Colab."""
     fake = tmp_path / "fake"
     (fake / "google" / "colab").mkdir(parents=True)
     (fake / "google" / "__init__.py").write_text("")
     (fake / "google" / "colab" / "__init__.py").write_text(FAKE_COLAB)
     (fake / "sitecustomize.py").write_text("import google.colab  # as on Colab\n")
+    return fake
+
+
+def _colab_env(tmp_path: Path, fake: Path) -> dict[str, str]:
+    """The environment of a Colab runtime: no book variables, helpers from this commit."""
     head = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
         capture_output=True,
@@ -103,6 +107,37 @@ def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         }
     )
+    return env
+
+
+def _run_chapter(python: str, name: str, tmp_path: Path, outside: Path, env) -> float:
+    """Run one Colab notebook from a reader's folder; check its setup cell; the seconds."""
+    result = subprocess.run(
+        [
+            python,
+            str(tmp_path / "runner.py"),
+            str(ROOT / "colab" / name),
+            str(outside),
+            str(tmp_path / f"out-{name}"),
+        ],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, f"{name} failed:\n{result.stderr[-4000:]}"
+    nb = json.loads((tmp_path / f"out-{name}").read_text())
+    setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    shown = "".join(t for o in setup["outputs"] for t in o.get("text", ""))
+    assert "profile: smoke" in shown and "precision:" in shown, shown
+    return json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
+    venv = colab_venv()
+    python = str(venv / "bin" / "python")
+    env = _colab_env(tmp_path, _fake_colab(tmp_path))
     for missing in ("captum", "helpers"):  # what the setup cell must bring in
         probe = subprocess.run(
             [python, "-c", f"import {missing}"],
@@ -115,30 +150,10 @@ def test_colab_edition_runs_in_a_fresh_colab_like_venv(tmp_path: Path) -> None:
     outside.mkdir()
     (tmp_path / "runner.py").write_text(RUNNER)
     try:
-        timings = {}
-        for name in CHAPTERS:
-            result = subprocess.run(
-                [
-                    python,
-                    str(tmp_path / "runner.py"),
-                    str(ROOT / "colab" / name),
-                    str(outside),
-                    str(tmp_path / f"out-{name}"),
-                ],
-                cwd=outside,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=1800,
-            )
-            assert result.returncode == 0, f"{name} failed:\n{result.stderr[-4000:]}"
-            timings[name] = json.loads(result.stdout.strip().splitlines()[-1])[
-                "seconds"
-            ]
-            nb = json.loads((tmp_path / f"out-{name}").read_text())
-            setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
-            shown = "".join(t for o in setup["outputs"] for t in o.get("text", ""))
-            assert "profile: smoke" in shown and "precision:" in shown, shown
+        timings = {
+            name: _run_chapter(python, name, tmp_path, outside, env)
+            for name in CHAPTERS
+        }
         print(f"\nColab-like run times (s): {timings}")
         assert list(outside.iterdir()) == [], (
             "nothing is written to the working directory"

@@ -14,13 +14,14 @@ import nbformat
 import pytest
 from _site import ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
+# scripts/ is on sys.path (tests/conftest.py); Sphinx puts scripts/sphinx_ext there.
 sys.path.insert(0, str(ROOT / "scripts" / "sphinx_ext"))
 
 import colab_convert as cc  # noqa: E402
 import colab_launch  # noqa: E402
+import colab_myst as myst  # noqa: E402
 import colab_notebooks  # noqa: E402
-from sync_setup_cell import toc_notebooks  # noqa: E402
+from book_meta import read_config, site_url, toc_notebooks  # noqa: E402
 
 CHAPTERS = toc_notebooks()
 RAW_MYST = [
@@ -120,8 +121,8 @@ def test_code_cells_are_the_chapters(chapter: Path) -> None:
 
 
 def test_citation_term_and_admonition(book) -> None:
-    page = cc.Page(book=book, docname="chapters/x")
-    text = cc.convert_markdown(
+    page = myst.Page(book=book, docname="chapters/x")
+    text = myst.convert_markdown(
         "(sec-x)=\n# Title\n\nAs {cite:t}`he2016deep` showed {cite:p}`he2016deep,he2016identity`,"
         " a {term}`Residual block` or {term}`blocks <residual block>`.\n\n"
         ":::{tip} Try it\n:class: x\nChange $n$.\n:::\n\n```{note}\nA note.\n```",
@@ -142,8 +143,8 @@ def test_citation_term_and_admonition(book) -> None:
 
 
 def test_exercises_figures_glue_and_references(book) -> None:
-    page = cc.Page(book=book, docname="chapters/03_residual_networks")
-    text = cc.convert_markdown(
+    page = myst.Page(book=book, docname="chapters/03_residual_networks")
+    text = myst.convert_markdown(
         "````{exercise} Count\n:label: ex-a\n\nHow many?\n```python\nx = 1\n```\n````\n\n"
         "````{solution} ex-a\n:class: dropdown\nSeven.\n````\n\n"
         "```{figure} images/residual_block.svg\n:name: fig-block\n:alt: A block\n\n"
@@ -183,10 +184,19 @@ def test_exercises_figures_glue_and_references(book) -> None:
         ),
         ("https://github.com/Alice/my-fork.git", "https://alice.github.io/my-fork/"),
         ("https://github.com/alice/alice.github.io", "https://alice.github.io/"),
+        ("https://gitlab.com/o/r", ""),  # no GitHub Pages: the PDF prints no address
     ],
 )
 def test_site_url_follows_the_repository(url, site) -> None:
-    assert cc.site_url(url) == site
+    assert site_url(url) == site
+
+
+def test_the_colab_edition_needs_a_github_repository(tmp_path: Path) -> None:
+    (tmp_path / "_config.yml").write_text(
+        "repository:\n  url: https://gitlab.com/o/r\n"
+    )
+    with pytest.raises(ValueError, match="github.com/<owner>/<repo>"):
+        cc.Book.load(tmp_path)
 
 
 def test_anchors_match_what_sphinx_writes(tmp_path: Path, book) -> None:
@@ -220,16 +230,16 @@ def test_anchors_match_what_sphinx_writes(tmp_path: Path, book) -> None:
         re.findall(r'id="([^"]+)"', (tmp_path / "out" / "index.html").read_text())
     )
     for term in terms:
-        assert cc.term_id(book.terms[term.lower()]) in ids
+        assert myst.term_id(book.terms[term.lower()]) in ids
     for key in ("he2016deep", "he2016identity"):
-        assert f"cite-{cc.make_id(key)}" in ids
+        assert f"cite-{myst.make_id(key)}" in ids
 
 
 def test_every_term_and_citation_is_defined(book) -> None:
     for chapter in CHAPTERS:
         text = markdown(nbformat.read(chapter, as_version=4))
         for m in re.finditer(r"\{term\}`([^`]*)`", text):
-            term = cc.EXPLICIT.match(m.group(1))
+            term = myst.EXPLICIT.match(m.group(1))
             term = term.group("target") if term else m.group(1)
             assert term.lower() in book.terms, (
                 f"{chapter.name}: no glossary entry {term!r}"
@@ -267,9 +277,7 @@ def test_launch_button_opens_the_colab_edition(tmp_path: Path) -> None:
 
 
 def test_no_binder() -> None:
-    import yaml
-
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config = read_config()
     assert "binderhub_url" not in config["launch_buttons"]
     assert "binder" not in (ROOT / "README.md").read_text(encoding="utf-8").lower()
     assert json.loads((ROOT / "colab" / CHAPTERS[0].name).read_text())["metadata"][

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import helpers.train.loop as loop
-from helpers.book import setup as colab
+from helpers.book import setup as colab_setup
 from helpers.core import paths, progress
 from helpers.experiments.budget import estimate_minutes
 from helpers.experiments.cache import train_cached
@@ -63,9 +63,9 @@ def test_use_drive_points_the_cache_at_drive(monkeypatch, tmp_path) -> None:
     colab.drive = types.SimpleNamespace(mount=lambda path: mounted.append(path))
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
     monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.setattr(colab, "DRIVE_MOUNT", str(tmp_path / "drive"))
+    monkeypatch.setattr(colab_setup, "DRIVE_MOUNT", str(tmp_path / "drive"))
     monkeypatch.delenv("RESNET_BOOK_CACHE", raising=False)
-    root = colab.use_drive()
+    root = colab_setup.use_drive()
     assert mounted == [str(tmp_path / "drive")]
     assert (
         root == tmp_path / "drive" / "MyDrive" / "resnet-book-cache" and root.is_dir()
@@ -77,7 +77,7 @@ def test_use_drive_outside_colab_says_what_to_do(monkeypatch) -> None:
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
     with pytest.raises(RuntimeError, match="RESNET_BOOK_CACHE"):
-        colab.use_drive()
+        colab_setup.use_drive()
 
 
 def test_interrupted_cached_training_resumes_to_the_same_weights(
@@ -149,7 +149,7 @@ def fake_cuda(monkeypatch, name: str, capability: tuple[int, int]) -> None:
 def test_setup_on_a_gpu(monkeypatch, capsys, name, capability, precision) -> None:
     fake_cuda(monkeypatch, name, capability)
     monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
-    chosen = colab.setup()
+    chosen = colab_setup.setup()
     assert chosen.profile == "gpu" and chosen.precision == precision
     assert f"compute capability {capability[0]}.{capability[1]}" in chosen.device
     out = capsys.readouterr().out
@@ -159,14 +159,14 @@ def test_setup_on_a_gpu(monkeypatch, capsys, name, capability, precision) -> Non
 def test_setup_keeps_the_users_profile(monkeypatch) -> None:
     fake_cuda(monkeypatch, "Tesla T4", (7, 5))
     monkeypatch.setenv("RESNET_BOOK_PROFILE", "smoke")
-    assert colab.setup(verbose=False).profile == "smoke"
+    assert colab_setup.setup(verbose=False).profile == "smoke"
 
 
 def test_setup_on_colab_without_a_gpu_says_how_to_get_one(monkeypatch, capsys) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv("COLAB_RELEASE_TAG", "release-test")
     monkeypatch.delenv("RESNET_BOOK_PROFILE", raising=False)
-    chosen = colab.setup()
+    chosen = colab_setup.setup()
     assert chosen.profile == "quick" and chosen.precision in ("fp32", "bf16 autocast")
     assert "Change runtime type" in capsys.readouterr().out
 

@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from helpers import context_plots as cp  # noqa: E402
-from helpers import paper_results as pr  # noqa: E402
+from helpers.book import context_plots as cp  # noqa: E402
+from helpers.experiments import paper_results as pr  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

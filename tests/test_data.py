@@ -13,7 +13,7 @@ import torch
 from conftest import make_fake_fmnist, write_idx
 
 from helpers.data import DatasetError, DeviceLoader, augment_batch, load_dataset
-from helpers.data.datasets import DEBIAN_FASHION_MNIST
+from helpers.data.download import DEBIAN_FASHION_MNIST
 
 torch.set_num_threads(1)
 

@@ -17,13 +17,13 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from _figtext import text_sizes_px, too_small  # noqa: E402
 
-from helpers import context_plots as cp  # noqa: E402
-from helpers import figstyle  # noqa: E402
 from helpers.analysis.attribution import plot_attributions, plot_sanity_check  # noqa: E402
 from helpers.analysis.gradients import GradientProfile, plot_gradient_profile  # noqa: E402
 from helpers.analysis.lesion import LesionRow, LesionStudy, plot_lesion  # noqa: E402
 from helpers.analysis.responses import plot_responses  # noqa: E402
+from helpers.book import context_plots as cp  # noqa: E402
 from helpers.book.plots import plot_confusion, plot_history, show_images  # noqa: E402
+from helpers.core import figstyle  # noqa: E402
 from helpers.train import History  # noqa: E402
 
 CLASSES = [
@@ -83,6 +83,12 @@ def _lesion() -> LesionStudy:
 
 
 def _figures():
+    yield from _training_figures()
+    yield from _analysis_figures()
+    yield from _context_figures()
+
+
+def _training_figures():
     yield (
         "plot_history",
         plot_history(
@@ -111,6 +117,9 @@ def _figures():
             torch.randint(0, 50, (10, 10)), CLASSES, title="confusion"
         ).figure,
     )
+
+
+def _analysis_figures():
     images = torch.rand(4, 1, 28, 28)
     maps = {
         name: torch.rand(4, 1, 28, 28)
@@ -140,6 +149,9 @@ def _figures():
         "plot_gradient_profile",
         plot_gradient_profile({"relu": prof}, title="t").figure,
     )
+
+
+def _context_figures():
     yield "plot_imagenet_depth", cp.plot_imagenet_depth()
     yield (
         "plot_error_vs_gmacs",

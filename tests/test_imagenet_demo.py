@@ -10,7 +10,7 @@ import pytest
 import torch
 import torchvision
 
-from helpers import imagenet_demo as demo
+from helpers.book import imagenet_demo as demo
 
 
 def test_preprocess_shape_statistics_and_roundtrip():

@@ -8,34 +8,22 @@ from __future__ import annotations
 
 import filecmp
 import html
-import importlib.util
 import json
 import re
 import shutil
 import subprocess
-import sys
 from functools import lru_cache
 from pathlib import Path
 
+import build_pdf  # scripts/ is on sys.path (tests/conftest.py)
+import pdf_join
 import pytest
-from _site import BUILD, ROOT, require_site, toc_files
+from _site import BUILD, require_site, toc_files
+from book_meta import VERSION_META, read_config
 from bs4 import BeautifulSoup
 
-PDF = BUILD / "pdf" / "resnet-book.pdf"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-
-
-def _load_build_pdf():
-    spec = importlib.util.spec_from_file_location(
-        "build_pdf", ROOT / "scripts" / "build_pdf.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build_pdf = _load_build_pdf()
+PDF = BUILD / "pdf" / build_pdf.PDF_NAME
+WIDGET_STATE = pdf_join.WIDGET_STATE
 
 
 def _poppler(tool: str, *args: str) -> str:
@@ -111,7 +99,7 @@ def chapter_start_pages() -> dict[str, int]:
 def site_version() -> str:
     intro = require_site() / f"{toc_files()[0]}.html"
     soup = BeautifulSoup(intro.read_text(encoding="utf-8"), "html.parser")
-    meta = soup.find("meta", attrs={"name": build_pdf.VERSION_META})
+    meta = soup.find("meta", attrs={"name": VERSION_META})
     assert meta is not None, (
         "the site has no version meta tag (scripts/sphinx_ext/book_version)"
     )
@@ -133,9 +121,7 @@ def test_pdf_is_one_a4_book():
 
 @pytest.mark.slow
 def test_title_page_shows_title_and_version():
-    import yaml
-
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config = read_config()
     first = _words(pdf_pages()[0])
     assert config["title"] in first
     version = site_version()
@@ -258,14 +244,14 @@ PAGE = """<html><head>
 
 def _page(file: str = "chapters/one") -> object:
     soup = BeautifulSoup(PAGE, "html.parser")
-    return build_pdf.Page(file, soup, soup.select_one("article.bd-article"))
+    return pdf_join.Page(file, soup, soup.select_one("article.bd-article"))
 
 
 def test_relocate_prefixes_ids_and_points_links_inside_the_book():
     page = _page()
     slugs = {"chapters/one.html": "p-one", "chapters/other.html": "p-other"}
-    page = build_pdf.Page("chapters/one", page.soup, page.article)
-    build_pdf.relocate(
+    page = pdf_join.Page("chapters/one", page.soup, page.article)
+    pdf_join.relocate(
         page, {**slugs, "chapters/one.html": page.slug}, "https://o.github.io/r/"
     )
     hrefs = [a["href"] for a in page.article.find_all("a")]
@@ -286,7 +272,7 @@ def test_relocate_prefixes_ids_and_points_links_inside_the_book():
 
 
 def test_head_assets_keep_math_and_styles_but_not_theme_scripts():
-    styles, scripts, states = build_pdf.head_assets([_page()])
+    styles, scripts, states = pdf_join.head_assets([_page()])
     assert styles == ['<link rel="stylesheet" href="/html/_static/a.css">']
     assert scripts[0].startswith("<script>window.MathJax")
     assert any(
@@ -295,16 +281,11 @@ def test_head_assets_keep_math_and_styles_but_not_theme_scripts():
     assert not any("theme.js" in s for s in scripts) and states == []
 
 
-def test_site_url_and_contents_numbers():
-    assert (
-        build_pdf.site_url({"repository": {"url": "https://github.com/o/r"}})
-        == "https://o.github.io/r/"
-    )
-    assert build_pdf.site_url({"repository": {"url": "https://gitlab.com/o/r"}}) == ""
+def test_contents_page_numbers_are_filled_in():
     toc = (
         '<a href="#a"><span class="toc-text">A</span><span class="toc-page"></span></a>'
         '<a href="#b"><span class="toc-text">B</span><span class="toc-page"></span></a>'
     )
-    filled = build_pdf.fill_toc(toc, {"a": 7})
+    filled = pdf_join.fill_toc(toc, {"a": 7})
     assert '<span class="toc-page">7</span></a><a href="#b">' in filled
     assert filled.endswith('<span class="toc-page"></span></a>')

@@ -1,5 +1,6 @@
-"""helpers.experiments.reference: schema checks, computed verdicts, and a new results folder that
-reaches the chapters' calls without code changes (fake results in a temp folder)."""
+"""Reference runs (helpers.experiments.reference, .results, .verdicts and
+helpers.book.reference_panels): schema checks, computed verdicts, and a new results folder
+that reaches the chapters' calls without code changes (fake results in a temp folder)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import figstyle, reference  # noqa: E402
+from helpers.book.reference_panels import reference_panel  # noqa: E402
+from helpers.core import figstyle  # noqa: E402
+from helpers.experiments import reference  # noqa: E402
 from helpers.experiments.profiles import get_profile  # noqa: E402
-from helpers.experiments.reference import SchemaError  # noqa: E402
+from helpers.experiments.results import PARTS, SchemaError, validate  # noqa: E402
+from helpers.experiments.verdicts import figure7_verdict  # noqa: E402
 
 # final (train, test) errors per seed; plain-56 trains worse, ResNet-56 tests better
 FINAL = {
@@ -67,6 +71,80 @@ def _run_meta(name: str, seed: int) -> dict:
     }
 
 
+def _degradation_run(meta: dict, train: float, test: float) -> dict:
+    epochs = [
+        {
+            "epoch": e,
+            "train_error": train + 0.1 * (2 - e),
+            "lr": 0.1,
+            "test_error": test + 0.1 * (2 - e),
+            "train_loss": 1.0,
+            "test_loss": 1.0,
+        }
+        for e in (1, 2)
+    ]
+    steps = [
+        {
+            "step": s,
+            "epoch": s / 10,
+            "loss": 1.0,
+            "error": train + 0.01 * (20 - s),
+            "lr": 0.1,
+        }
+        for s in (5, 10, 15, 20)
+    ]
+    return {
+        **meta,
+        "params": 1000,
+        "config": {},
+        "epochs": epochs,
+        "steps": steps,
+        "final_train_error": train,
+        "final_test_error": test,
+    }
+
+
+def _analysis_runs(meta: dict, test: float, std: float) -> dict[str, dict]:
+    """The responses, gradients and lesion entries of one net and seed."""
+    blocks = (meta["depth"] - 2) // 2
+    rows = [
+        {
+            "index": i,
+            "stage": i // 3,
+            "residual": meta["kind"] == "resnet",
+            "downsampling": i in (3, 6),
+            "deletable": True,
+            "error": test + 0.05,
+        }
+        for i in range(blocks)
+    ]
+    return {
+        "responses": {**meta, "images": 500, "stds": [std] * blocks},
+        "gradients": {
+            **meta,
+            "images": 128,
+            "init_output": [1.0] * blocks,
+            "init_weight": [1.0] * blocks,
+            "trained_output": [0.5] * blocks,
+            "trained_weight": [0.5] * blocks,
+        },
+        "lesion": {**meta, "images": 500, "baseline_error": test, "rows": rows},
+    }
+
+
+def _sweep_run() -> dict:
+    sweep = [
+        {
+            "lr": lr,
+            "steps": [{"step": 5, "loss": 2.0, "error": 0.9}],
+            "diverged": {"step": 5} if lr > 1 else None,
+            "final_loss": 2.0 if lr < 1 else None,
+        }
+        for lr in (0.1, 10.0)
+    ]
+    return {**_run_meta("resnet-8", 0), "images": 100, "iterations": 5, "runs": sweep}
+
+
 def write_results(
     root: Path,
     profile: str = "reference-cpu",
@@ -77,83 +155,16 @@ def write_results(
 ) -> Path:
     """A complete fake results folder ``root/profile`` (every part, two seeds)."""
     prov = _provenance(profile, dataset, title)
-    runs: dict[str, list] = {p: [] for p in reference.PARTS}
+    runs: dict[str, list] = {p: [] for p in PARTS}
     for name, per_seed in final.items():
-        depth = int(name.split("-")[1])
-        blocks = (depth - 2) // 2
         for seed, (train, test) in enumerate(per_seed):
             meta = _run_meta(name, seed)
-            epochs = [
-                {
-                    "epoch": e,
-                    "train_error": train + 0.1 * (2 - e),
-                    "lr": 0.1,
-                    "test_error": test + 0.1 * (2 - e),
-                    "train_loss": 1.0,
-                    "test_loss": 1.0,
-                }
-                for e in (1, 2)
-            ]
-            steps = [
-                {
-                    "step": s,
-                    "epoch": s / 10,
-                    "loss": 1.0,
-                    "error": train + 0.01 * (20 - s),
-                    "lr": 0.1,
-                }
-                for s in (5, 10, 15, 20)
-            ]
-            runs["degradation"].append(
-                {
-                    **meta,
-                    "params": 1000,
-                    "config": {},
-                    "epochs": epochs,
-                    "steps": steps,
-                    "final_train_error": train,
-                    "final_test_error": test,
-                }
-            )
-            runs["responses"].append(
-                {**meta, "images": 500, "stds": [stds[name] + 0.01 * seed] * blocks}
-            )
-            runs["gradients"].append(
-                {
-                    **meta,
-                    "images": 128,
-                    "init_output": [1.0] * blocks,
-                    "init_weight": [1.0] * blocks,
-                    "trained_output": [0.5] * blocks,
-                    "trained_weight": [0.5] * blocks,
-                }
-            )
-            rows = [
-                {
-                    "index": i,
-                    "stage": i // 3,
-                    "residual": name.startswith("resnet"),
-                    "downsampling": i in (3, 6),
-                    "deletable": True,
-                    "error": test + 0.05,
-                }
-                for i in range(blocks)
-            ]
-            runs["lesion"].append(
-                {**meta, "images": 500, "baseline_error": test, "rows": rows}
-            )
-    sweep = [
-        {
-            "lr": lr,
-            "steps": [{"step": 5, "loss": 2.0, "error": 0.9}],
-            "diverged": {"step": 5} if lr > 1 else None,
-            "final_loss": 2.0 if lr < 1 else None,
-        }
-        for lr in (0.1, 10.0)
-    ]
-    runs["lr_sweep"].append(
-        {**_run_meta("resnet-8", 0), "images": 100, "iterations": 5, "runs": sweep}
-    )
+            runs["degradation"].append(_degradation_run(meta, train, test))
+            for part, run in _analysis_runs(
+                meta, test, stds[name] + 0.01 * seed
+            ).items():
+                runs[part].append(run)
+    runs["lr_sweep"].append(_sweep_run())
     out = root / profile
     out.mkdir(parents=True)
     for part, part_runs in runs.items():
@@ -170,7 +181,7 @@ def write_results(
 
 def test_fake_results_are_valid_and_complete(tmp_path) -> None:
     results = reference.load_results(write_results(tmp_path))
-    assert sorted(results) == sorted(reference.PARTS)
+    assert sorted(results) == sorted(PARTS)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +205,7 @@ def test_a_missing_field_is_named(tmp_path, field) -> None:
         node = node[int(key)] if key.isdigit() else node[key]
     del node[last]
     with pytest.raises(SchemaError, match=last):
-        reference.validate(broken)
+        validate(broken)
 
 
 def test_verdicts_are_computed_from_the_files(tmp_path) -> None:
@@ -228,7 +239,7 @@ def test_verdicts_say_when_the_paper_is_not_reproduced(tmp_path) -> None:
     assert "higher than ResNet-20's" in v["ref_resnet_test_gap"]
     assert v["ref_resnet_vs_paper"].endswith("direction is not reproduced")
     assert "disagree" not in v["ref_resnet_test_gap"]
-    verdict = reference.figure7_verdict(
+    verdict = figure7_verdict(
         reference.load_results(tmp_path / "reference-cpu")["responses"]
     )
     assert verdict["holds"] is False
@@ -260,7 +271,7 @@ def test_a_new_results_folder_is_picked_up_without_code_changes(tmp_path) -> Non
     write_results(tmp_path)
 
     def chapter_cell() -> tuple[dict, str]:
-        fig, caption = reference.reference_panel("degradation", results_dir=tmp_path)
+        fig, caption = reference_panel("degradation", results_dir=tmp_path)
         plt.close(fig)
         return reference.verdicts(results_dir=tmp_path), caption
 
@@ -297,7 +308,7 @@ def test_panels_fit_the_column_with_readable_fonts(tmp_path) -> None:
         ("gradients", None),
         ("lr_sweep", None),
     ):
-        fig, caption = reference.reference_panel(kind, b, results_dir=tmp_path)
+        fig, caption = reference_panel(kind, b, results_dir=tmp_path)
         assert fig.get_size_inches()[0] == pytest.approx(figstyle.CONTENT_WIDTH_IN)
         fig.canvas.draw()
         sizes = [
@@ -329,3 +340,14 @@ def test_the_committed_reference_run_is_valid() -> None:
     assert prov["dataset"]["train_images"] == profile.train_subset
     v = reference.verdicts("reference-cpu")
     assert v["ref_plain_train_gap"].startswith("plain-56 ends")
+
+
+def test_a_panel_names_what_it_cannot_draw(tmp_path) -> None:
+    write_results(tmp_path)
+    with pytest.raises(ValueError, match="unknown kind 'figure9'"):
+        reference_panel("figure9", results_dir=tmp_path)
+    with pytest.raises(ValueError, match="'lesion' has no build side"):
+        reference_panel("lesion", {"plain-20": [1.0]}, results_dir=tmp_path)
+    (tmp_path / "reference-cpu" / "gradients.json").unlink()
+    with pytest.raises(KeyError, match="--only gradients"):
+        reference_panel("gradients", results_dir=tmp_path)

@@ -9,9 +9,9 @@ import sys
 import types
 from pathlib import Path
 
+import book_meta  # scripts/ is on sys.path (tests/conftest.py)
 import pytest
-import yaml
-from _site import ROOT, toc_files
+from _site import ROOT
 
 SETUP = ROOT / "chapters" / "_setup_cell.py"
 TEXT = SETUP.read_text(encoding="utf-8")
@@ -20,13 +20,16 @@ TEXT = SETUP.read_text(encoding="utf-8")
 def fake_helpers(monkeypatch, importable: bool) -> list:
     """Simulate `helpers` (importable or not) with a `helpers.book.setup.setup` that records calls."""
     setups: list = []
-    runtime = types.ModuleType("helpers.runtime")
-    runtime.setup = lambda: setups.append("setup")
+    setup = types.ModuleType("helpers.book.setup")
+    setup.setup = lambda: setups.append("setup")
+    book = types.ModuleType("helpers.book")
+    book.setup = setup
     package = types.ModuleType("helpers")
-    package.runtime = runtime
+    package.book = book
     # None in sys.modules makes `import helpers` raise ImportError (until "pip" installs it).
     monkeypatch.setitem(sys.modules, "helpers", package if importable else None)
-    monkeypatch.setitem(sys.modules, "helpers.runtime", runtime)
+    monkeypatch.setitem(sys.modules, "helpers.book", book)
+    monkeypatch.setitem(sys.modules, "helpers.book.setup", setup)
     return setups, package
 
 
@@ -121,9 +124,7 @@ def test_setup_cell_is_short():
 
 
 def repository_url() -> str:
-    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))[
-        "repository"
-    ]["url"]
+    return book_meta.repository_url(book_meta.read_config())
 
 
 def test_url_matches_config():
@@ -133,15 +134,11 @@ def test_url_matches_config():
     )
 
 
-def chapter_notebooks() -> list[Path]:
-    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
-
-
 def test_there_are_chapter_notebooks():
-    assert chapter_notebooks(), "no notebook of _toc.yml exists"
+    assert book_meta.toc_notebooks(), "no notebook of _toc.yml exists"
 
 
-@pytest.mark.parametrize("notebook", chapter_notebooks(), ids=lambda p: p.name)
+@pytest.mark.parametrize("notebook", book_meta.toc_notebooks(), ids=lambda p: p.name)
 def test_first_code_cell_is_the_setup_cell(notebook: Path):
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -157,7 +154,7 @@ def test_first_code_cell_is_the_setup_cell(notebook: Path):
     )
 
 
-@pytest.mark.parametrize("notebook", chapter_notebooks(), ids=lambda p: p.name)
+@pytest.mark.parametrize("notebook", book_meta.toc_notebooks(), ids=lambda p: p.name)
 def test_notebook_committed_without_outputs(notebook: Path):
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     dirty = [

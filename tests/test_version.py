@@ -1,4 +1,5 @@
-"""helpers.__version__ / __commit__ and how the book prints them (helpers/_version.py)."""
+"""helpers.__version__ / __commit__ and how the book prints them (helpers/core/versions.py,
+read by the Sphinx extension scripts/sphinx_ext/book_version.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,19 @@ import json
 import os
 import re
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 
+import book_meta  # scripts/ is on sys.path (tests/conftest.py)
 import pytest
 
 import helpers
-from helpers import _version
+from helpers.core import versions as _version
 
 ROOT = Path(__file__).resolve().parents[1]
+SPHINX_EXT = ROOT / "scripts" / "sphinx_ext"
 
 
 def test_version_is_written_once_and_read_by_pyproject():
@@ -93,3 +98,33 @@ def test_helpers_commit_is_this_checkout():
     assert helpers.__commit__ == expected
     with pytest.raises(AttributeError):
         helpers.__no_such_attribute__  # noqa: B018
+
+
+def test_book_version_extension_reads_this_checkout(monkeypatch):
+    """The extension loads helpers/core/versions.py from the source folder it builds."""
+    assert book_meta.versions_module(ROOT).source_version(ROOT) == helpers.__version__
+    monkeypatch.syspath_prepend(str(SPHINX_EXT))
+    import book_version
+
+    app = SimpleNamespace(srcdir=str(ROOT))
+    config = SimpleNamespace(myst_substitutions=None)
+    book_version._on_config_inited(app, config)
+    expected = _version.book_version(
+        helpers.__version__, _version.git_commit(ROOT) or ""
+    )
+    assert config.myst_substitutions["book_version"] == expected
+    context = {}
+    book_version._on_page_context(app, "intro", "page.html", context, None)
+    assert f'name="{book_meta.VERSION_META}"' in context["metatags"]
+
+
+def test_extensions_load_as_sphinx_loads_them(tmp_path):
+    """Sphinx puts only scripts/sphinx_ext on sys.path; the extensions still find book_meta."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(SPHINX_EXT)!r}); "
+        "import author_year_labels, book_assets, book_version, colab_launch"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr

@@ -115,10 +115,25 @@ def gradient_norms(
             "gradient_norms needs targets: pass targets=... or inputs=(x, y)"
         )
     found = resolve_probes(model, probes)
-    names = list(found)
-    loss_fn = loss_fn or F.cross_entropy
+    loss, outputs = _forward(
+        model, x, y, found, mode, loss_fn or F.cross_entropy, train_mode
+    )
+    groups = _gradient_targets(found, outputs, mode)
+    return GradientProfile(list(found), _group_norms(loss, groups), mode, loss.item())
 
-    outputs: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+
+def _forward(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    found: dict[str, nn.Module],
+    mode: str,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    train_mode: bool,
+) -> tuple[torch.Tensor, dict[str, list[torch.Tensor]]]:
+    """The loss of one forward pass in ``train_mode``, and (for ``mode="output"``) every
+    output of each probe; the model's mode is restored."""
+    outputs: dict[str, list[torch.Tensor]] = {n: [] for n in found}
     handles = []
     if mode == "output":
         for name, m in found.items():
@@ -135,22 +150,34 @@ def gradient_norms(
         for h in handles:
             h.remove()
         model.train(was_training)
+    return loss, outputs
 
+
+def _gradient_targets(
+    found: dict[str, nn.Module], outputs: dict[str, list[torch.Tensor]], mode: str
+) -> list[list[torch.Tensor]]:
+    """Per probe, the tensors whose loss gradient is measured: its outputs, its weights
+    (2 or more dimensions) or all its parameters."""
     if mode == "output":
         groups = []
-        for n in names:
+        for n in found:
             if not outputs[n]:
                 raise ValueError(f"probe {n!r} was not called in the forward pass")
             groups.append([t for t in outputs[n] if t.requires_grad])
-    else:
-        groups = [
-            [
-                p
-                for p in found[n].parameters()
-                if p.requires_grad and (mode == "params" or p.dim() >= 2)
-            ]
-            for n in names
+        return groups
+    return [
+        [
+            p
+            for p in m.parameters()
+            if p.requires_grad and (mode == "params" or p.dim() >= 2)
         ]
+        for m in found.values()
+    ]
+
+
+def _group_norms(loss: torch.Tensor, groups: list[list[torch.Tensor]]) -> list[float]:
+    """L2 norm of the gradient of ``loss`` over each group of tensors, in float64 (NaN for
+    an empty group)."""
     flat = [t for g in groups for t in g]
     grads = torch.autograd.grad(loss, flat, allow_unused=True) if flat else []
     norms, k = [], 0
@@ -161,7 +188,7 @@ def gradient_norms(
                 sq += grad.detach().double().pow(2).sum().item()
         k += len(g)
         norms.append(math.sqrt(sq) if g else float("nan"))
-    return GradientProfile(names, norms, mode, loss.item())
+    return norms
 
 
 @torch.no_grad()

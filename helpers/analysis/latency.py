@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from helpers.core.device import resolve_device
+
 
 @dataclass(frozen=True)
 class LatencyResult:
@@ -83,8 +85,8 @@ def measure_latency(
         )
     if device is None:
         first = next(model.parameters(), None)
-        device = first.device if first is not None else torch.device("cpu")
-    device = torch.device(device)
+        device = first.device if first is not None else "cpu"
+    device = resolve_device(device)
     model = model.to(device).eval()
     x = torch.randn(*input_size, device=device)
     times: list[float] = []

@@ -114,37 +114,10 @@ def lesion_study(
                 "lesion_study needs either `data` (a helpers.data.Dataset) or `evaluate` (model -> error)"
             )
         evaluate = _default_evaluate(data, device)
-    if blocks is None:
-        from helpers.models import residual_blocks
-
-        blocks = residual_blocks(model)
-    blocks = list(blocks)
-    if not blocks:
-        raise ValueError(
-            "lesion_study found no blocks: pass `blocks=` or a model from helpers.models"
-        )
-    for block in blocks:
-        if not hasattr(block, "skip_branch"):
-            raise ValueError(
-                f"block {type(block).__name__} has no `skip_branch` switch; use blocks from helpers.models.residual_blocks"
-            )
-
+    blocks = _checked_blocks(model, blocks)
     was_training = model.training
     model.eval()
-    shapes, handles = _record_shapes(blocks)
-    try:
-        baseline = evaluate(model)
-    finally:
-        for h in handles:
-            h.remove()
-    for i, block in enumerate(blocks):
-        if shapes[i] is None and hasattr(block, "changes_shape"):
-            shapes[i] = ((), (1,)) if block.changes_shape else ((), ())
-        if shapes[i] is None:
-            raise ValueError(
-                "a block was not called during evaluation; are the blocks part of this model?"
-            )
-
+    baseline, shapes = _baseline(model, blocks, evaluate)
     study = LesionStudy(baseline_error=float(baseline))
     stage = 0
     for i, block in enumerate(blocks):
@@ -164,6 +137,51 @@ def lesion_study(
         study.rows.append(LesionRow(i, stage, residual, downsampling, deletable, error))
     model.train(was_training)
     return study
+
+
+def _checked_blocks(
+    model: nn.Module, blocks: Sequence[nn.Module] | None
+) -> list[nn.Module]:
+    """``blocks`` (default ``helpers.models.residual_blocks(model)``), each with a
+    ``skip_branch`` switch."""
+    if blocks is None:
+        from helpers.models import residual_blocks
+
+        blocks = residual_blocks(model)
+    blocks = list(blocks)
+    if not blocks:
+        raise ValueError(
+            "lesion_study found no blocks: pass `blocks=` or a model from helpers.models"
+        )
+    for block in blocks:
+        if not hasattr(block, "skip_branch"):
+            raise ValueError(
+                f"block {type(block).__name__} has no `skip_branch` switch; use blocks from helpers.models.residual_blocks"
+            )
+    return blocks
+
+
+def _baseline(
+    model: nn.Module,
+    blocks: list[nn.Module],
+    evaluate: Callable[[nn.Module], float],
+) -> tuple[float, list]:
+    """The intact model's error, and each block's (input shape, output shape) seen while
+    measuring it (or read from its ``changes_shape`` flag when it was not called)."""
+    shapes, handles = _record_shapes(blocks)
+    try:
+        baseline = evaluate(model)
+    finally:
+        for h in handles:
+            h.remove()
+    for i, block in enumerate(blocks):
+        if shapes[i] is None and hasattr(block, "changes_shape"):
+            shapes[i] = ((), (1,)) if block.changes_shape else ((), ())
+        if shapes[i] is None:
+            raise ValueError(
+                "a block was not called during evaluation; are the blocks part of this model?"
+            )
+    return baseline, shapes
 
 
 def plot_lesion(

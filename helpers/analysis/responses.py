@@ -36,6 +36,7 @@ def first_batch(
     normalisation, e.g. the paper's per-pixel mean); otherwise with ``normalize`` ("channel"
     when None) and the statistics of ``data``.
     """
+    from helpers.core.device import resolve_device
     from helpers.data import Normalization
     from helpers.train import model_inputs
 
@@ -46,7 +47,7 @@ def first_batch(
             )
         return model_inputs(model, data, n, device)
     n = min(n, len(data))
-    device = torch.device(device) if device is not None else torch.device("cpu")
+    device = resolve_device("cpu" if device is None else device)
     x = Normalization.of(normalize or "channel", data)(data.images[:n].to(device))
     return x, data.labels[:n].to(device)
 
@@ -72,16 +73,7 @@ def branch_response_std(
         One std per block, input to output: the std over all N x C x H x W response values,
         computed from running sums so it is exact for any batch size.
     """
-    if blocks is None:
-        from helpers.models import residual_blocks
-
-        blocks = residual_blocks(model)
-    blocks = list(blocks)
-    for block in blocks:
-        if not hasattr(block, "branch_out"):
-            raise ValueError(
-                f"block {type(block).__name__} has no `branch_out` hook point; use blocks from helpers.models.residual_blocks"
-            )
+    blocks = _checked_blocks(model, blocks)
     sums = [torch.zeros((), dtype=torch.float64) for _ in blocks]
     squares = [torch.zeros((), dtype=torch.float64) for _ in blocks]
     counts = [0 for _ in blocks]
@@ -108,16 +100,36 @@ def branch_response_std(
         for h in handles:
             h.remove()
         model.train(was_training)
-    stds = []
-    for s, q, n in zip(sums, squares, counts, strict=False):
-        if n < 2:
+    return [_std(s, q, n) for s, q, n in zip(sums, squares, counts, strict=False)]
+
+
+def _checked_blocks(
+    model: nn.Module, blocks: Sequence[nn.Module] | None
+) -> list[nn.Module]:
+    """``blocks`` (default ``helpers.models.residual_blocks(model)``), each with a
+    ``branch_out`` hook point."""
+    if blocks is None:
+        from helpers.models import residual_blocks
+
+        blocks = residual_blocks(model)
+    blocks = list(blocks)
+    for block in blocks:
+        if not hasattr(block, "branch_out"):
             raise ValueError(
-                "a block's branch_out was never called; are the blocks part of this model?"
+                f"block {type(block).__name__} has no `branch_out` hook point; use blocks from helpers.models.residual_blocks"
             )
-        mean = s / n
-        var = (q / n - mean * mean) * n / (n - 1)
-        stds.append(float(var.clamp_min(0).sqrt()))
-    return stds
+    return blocks
+
+
+def _std(total: torch.Tensor, squares: torch.Tensor, n: int) -> float:
+    """Sample standard deviation from the running sums of ``n`` values and their squares."""
+    if n < 2:
+        raise ValueError(
+            "a block's branch_out was never called; are the blocks part of this model?"
+        )
+    mean = total / n
+    var = (squares / n - mean * mean) * n / (n - 1)
+    return float(var.clamp_min(0).sqrt())
 
 
 def plot_responses(

@@ -78,25 +78,7 @@ def plot_history(
         x, y = h.series(key, level)
         ys = np.array([v * scale for v in y], dtype=float)
         style = dict((styles or {}).get(name, {}))
-        if clip is not None:
-            over = ~np.isfinite(ys) | (ys > clip)
-            shown = np.where(over, clip, ys)
-            (line,) = ax.plot(x, shown, label=name, **style)
-            if over.any():
-                first = int(np.argmax(over))
-                ax.plot(
-                    x[first], clip, "^", color=line.get_color(), ms=8, clip_on=False
-                )
-        else:
-            (line,) = ax.plot(x, ys, label=name, **style)
-        if h.diverged and x:
-            last = ys[-1] if np.isfinite(ys[-1]) else np.inf
-            y_mark = min(last, clip) if clip is not None else last
-            if not np.isfinite(y_mark):
-                y_mark = ax.get_ylim()[1]
-            ax.plot(
-                x[-1], y_mark, "x", color=line.get_color(), ms=9, mew=2, clip_on=False
-            )
+        _draw_curve(ax, x, ys, name, style, clip, h.diverged)
     ax.set_xlabel("epoch" if level == "epochs" else "iteration")
     ax.set_ylabel(label)
     if logy:
@@ -109,6 +91,25 @@ def plot_history(
     if len(histories) > 1 or ax.get_legend() is not None:
         ax.legend(frameon=False)
     return ax
+
+
+def _draw_curve(ax, x, ys, name: str, style: dict, clip, diverged: bool) -> None:
+    """One run's curve; capped at ``clip`` (a triangle where it leaves the plot) and an x
+    where a diverged run stopped."""
+    if clip is not None:
+        over = ~np.isfinite(ys) | (ys > clip)
+        (line,) = ax.plot(x, np.where(over, clip, ys), label=name, **style)
+        if over.any():
+            first = int(np.argmax(over))
+            ax.plot(x[first], clip, "^", color=line.get_color(), ms=8, clip_on=False)
+    else:
+        (line,) = ax.plot(x, ys, label=name, **style)
+    if diverged and len(x):
+        last = ys[-1] if np.isfinite(ys[-1]) else np.inf
+        y_mark = min(last, clip) if clip is not None else last
+        if not np.isfinite(y_mark):
+            y_mark = ax.get_ylim()[1]
+        ax.plot(x[-1], y_mark, "x", color=line.get_color(), ms=9, mew=2, clip_on=False)
 
 
 def _to_hwc(img: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -13,6 +13,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from helpers.core.versions import library_versions
+
 __all__ = ["ReproEntry", "ReproCard", "entry_from_histories", "repro_card"]
 
 
@@ -104,23 +106,10 @@ def entry_from_histories(
 
 
 def _versions() -> dict[str, str]:
-    import matplotlib
-    import numpy
-    import torch
-
-    out = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "matplotlib": matplotlib.__version__,
-    }
-    try:
-        import torchvision
-
-        out["torchvision"] = torchvision.__version__
-    except ImportError:
-        pass
-    return out
+    """The versions the card lists: Python and the libraries that produce its numbers."""
+    libraries = library_versions(("torch", "torchvision", "numpy", "matplotlib"))
+    versions = {"python": platform.python_version(), **libraries}
+    return {k: v for k, v in versions.items() if v is not None}
 
 
 @dataclass

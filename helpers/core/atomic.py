@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,20 +19,30 @@ __all__ = ["atomic_path", "write_text", "write_bytes"]
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it replaces ``target``.
+    """Yield a temporary path beside ``target``; when the block completes, it replaces
+    ``target``.
 
-    On an error (or Ctrl-C) the temporary file is removed and ``target`` is unchanged. Works
-    for folders too: write a folder at the yielded path, and it replaces ``target`` (which
-    must then not exist, or be an empty folder)."""
+    Write a file or build a folder at the yielded path. On an error (or Ctrl-C) the
+    temporary file or folder is removed and ``target`` is unchanged. A folder replaces an
+    existing ``target`` folder (removed just before the rename)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    _remove(tmp)  # left over by a killed run with the same process id
     try:
         yield tmp
+        if tmp.is_dir() and target.is_dir():
+            shutil.rmtree(target)
         os.replace(tmp, target)
     finally:
-        if tmp.is_file():
-            tmp.unlink()
+        _remove(tmp)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def write_text(target: str | Path, text: str) -> Path:

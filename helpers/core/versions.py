@@ -33,22 +33,36 @@ def source_version(root: Path = SOURCE_ROOT) -> str:
     return match.group(1)
 
 
-def git_commit(root: Path = SOURCE_ROOT) -> str | None:
-    """The full commit hash of ``root``'s git checkout, or None outside one."""
+def git(*args: str, root: Path = SOURCE_ROOT) -> str | None:
+    """``git -C root ARGS``'s output, or None outside a checkout or when git fails."""
     if not (root / ".git").exists():
         return None
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            ["git", "-C", str(root), *args],
             capture_output=True,
             text=True,
-            timeout=10,
+            timeout=20,
             check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = out.stdout.strip()
+    return out.stdout
+
+
+def git_commit(root: Path = SOURCE_ROOT) -> str | None:
+    """The full commit hash of ``root``'s git checkout, or None outside one."""
+    commit = (git("rev-parse", "HEAD", root=root) or "").strip()
     return commit if re.fullmatch(r"[0-9a-f]{40}", commit) else None
+
+
+def helpers_edited(root: Path = SOURCE_ROOT) -> bool | None:
+    """Whether tracked files in ``helpers/`` differ from the commit (untracked files are
+    not imported, so they do not count); None when git cannot tell."""
+    out = git(
+        "status", "--porcelain", "--untracked-files=no", "--", "helpers", root=root
+    )
+    return None if out is None else bool(out.strip())
 
 
 def installed_commit() -> str | None:

@@ -4,6 +4,7 @@ from helpers.data.datasets import (
     DATASETS,
     Dataset,
     DatasetError,
+    DownloadError,
     load_dataset,
     read_idx,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "DeviceLoader",
+    "DownloadError",
     "Normalization",
     "augment_batch",
     "load_dataset",

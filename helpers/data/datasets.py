@@ -1,6 +1,7 @@
-"""Reading CIFAR-10 and Fashion-MNIST from their original on-disk formats.
+"""The dataset registry and :func:`load_dataset`: one split of CIFAR-10 or Fashion-MNIST.
 
-The files are parsed with numpy (IDX for Fashion-MNIST, python pickles for CIFAR-10), decoded
+The files are found (or downloaded) by :mod:`helpers.data.download` and parsed by
+:mod:`helpers.data.formats` (IDX for Fashion-MNIST, python pickles for CIFAR-10); decoded
 arrays are cached in-process, and a split/subset is returned as a :class:`Dataset` of uint8
 images. CIFAR-10 is the dataset of the ResNet paper's Section 4.2 (He et al., 2016);
 Fashion-MNIST (Xiao et al., 2017) is the small stand-in the book uses on CPU.
@@ -9,16 +10,21 @@ Fashion-MNIST (Xiao et al., 2017) is the small stand-in the book uses on CPU.
 from __future__ import annotations
 
 import functools
-import gzip
 import numbers
-import os
-import pickle
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from helpers.data.download import DownloadError, locate
+from helpers.data.formats import (
+    FMNIST_FILES,
+    DatasetError,
+    cifar_batch,
+    idx_file,
+    read_idx,
+)
 
 __all__ = [
     "Dataset",
@@ -26,15 +32,10 @@ __all__ = [
     "DownloadError",
     "DATASETS",
     "load_dataset",
-    "dataset_search_path",
+    "read_idx",
 ]
 
-DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 SPLITS = ("train", "val", "test")
-
-
-class DatasetError(RuntimeError):
-    """The data files are missing or unreadable; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -127,90 +128,14 @@ class Dataset:
 
 
 # ---------------------------------------------------------------------------------------------
-# File formats
+# Decoding (cached) and splitting
 # ---------------------------------------------------------------------------------------------
-
-_IDX_DTYPES = {0x08: np.uint8}
-
-
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (gzip-compressed or not), the format of (Fashion-)MNIST."""
-    path = Path(path)
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DatasetError(
-            f"{path}: cannot read/decompress ({e}); delete it and fetch it again"
-        ) from e
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DatasetError(
-            f"{path}: not an IDX file (bad magic number); delete it and fetch it again"
-        )
-    dtype_code, ndim = raw[2], raw[3]
-    if dtype_code not in _IDX_DTYPES or not 1 <= ndim <= 4:
-        raise DatasetError(
-            f"{path}: unsupported IDX header (type 0x{dtype_code:02x}, {ndim} dims)"
-        )
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DatasetError(f"{path}: truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = int(np.prod(dims))
-    if len(raw) - header != expected:
-        raise DatasetError(
-            f"{path}: IDX file is truncated or has trailing bytes "
-            f"(header says {dims} = {expected} values, found {len(raw) - header})"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def _unpickle(path: Path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            return pickle.load(f, encoding="bytes")
-    except (
-        OSError,
-        EOFError,
-        pickle.UnpicklingError,
-        ValueError,
-        TypeError,
-        AttributeError,
-    ) as e:
-        raise DatasetError(
-            f"{path}: not a readable CIFAR-10 pickle ({e}); delete it and fetch it again"
-        ) from e
-
-
-def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    d = _unpickle(path)
-    if not isinstance(d, dict):
-        raise DatasetError(
-            f"{path}: expected a dict in the CIFAR-10 pickle, got {type(d).__name__}"
-        )
-    d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in d.items()}
-    if "data" not in d or "labels" not in d:
-        raise DatasetError(
-            f"{path}: CIFAR-10 batch lacks 'data'/'labels' (keys: {sorted(d)})"
-        )
-    data = np.asarray(d["data"], dtype=np.uint8)
-    labels = np.asarray(d["labels"], dtype=np.int64)
-    if (
-        data.ndim != 2
-        or data.shape[1] != 3 * 32 * 32
-        or data.shape[0] != labels.shape[0]
-    ):
-        raise DatasetError(
-            f"{path}: wrong sizes (data {data.shape}, labels {labels.shape}; "
-            f"expected (N, 3072) and (N,))"
-        )
-    return data.reshape(-1, 3, 32, 32), labels
 
 
 def _check_pair(
     name: str, images: np.ndarray, labels: np.ndarray, files: tuple[Path, Path]
 ) -> None:
+    """Raise a DatasetError naming the file when decoded arrays do not fit the registry."""
     info = DATASETS[name]
     if images.ndim == 3:
         images = images[:, None]
@@ -228,201 +153,6 @@ def _check_pair(
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# Finding the files
-# ---------------------------------------------------------------------------------------------
-
-_FMNIST_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-_FMNIST_SUBDIRS = ("", "fashion-mnist", "FashionMNIST/raw", "fashion_mnist")
-_CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
-
-
-def dataset_search_path(root: str | Path | None = None) -> list[Path]:
-    """Directories searched for data, in order: root (alone, if given), $RESNET_BOOK_DATA,
-    ``<cache>/data`` (see :func:`helpers.core.paths.cache_root`), Debian's dataset directory.
-    Never the working directory: a notebook finds the same data wherever it runs."""
-    from helpers.core.paths import data_dir
-
-    if root is not None:
-        return [Path(root).expanduser()]
-    dirs: list[Path] = []
-    if os.environ.get("RESNET_BOOK_DATA"):
-        dirs.append(Path(os.environ["RESNET_BOOK_DATA"]).expanduser())
-    dirs.append(data_dir())
-    dirs.append(DEBIAN_FASHION_MNIST)
-    return dirs
-
-
-def _find_fmnist(base: Path) -> Path | None:
-    for sub in _FMNIST_SUBDIRS:
-        d = base / sub if sub else base
-        if all(
-            _idx_file(d, f) is not None for pair in _FMNIST_FILES.values() for f in pair
-        ):
-            return d
-    return None
-
-
-def _idx_file(d: Path, stem: str) -> Path | None:
-    for candidate in (d / f"{stem}.gz", d / stem):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _find_cifar(base: Path) -> Path | None:
-    for d in (base / "cifar-10-batches-py", base):
-        if all((d / f).is_file() for f in _CIFAR_FILES):
-            return d
-    return None
-
-
-# Where the original files are published, and their MD5 checksums (as torchvision checks them).
-FMNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-FMNIST_MD5 = {
-    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
-}
-CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"
-
-
-class DownloadError(DatasetError):
-    """A download failed; the message names the URL, the error and how to place the files."""
-
-
-def _fetch(url: str, target: Path, md5: str) -> None:
-    """Download ``url`` to ``target``: into a temporary file next to it, check the MD5, then
-    rename. A failure raises :class:`DownloadError` and leaves no partial file behind."""
-    import hashlib
-    import tempfile
-    import urllib.request
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.parent
-    )
-    tmp = Path(tmp_name)
-    try:
-        digest = hashlib.md5()
-        with (
-            os.fdopen(fd, "wb") as out,
-            urllib.request.urlopen(url, timeout=60) as response,
-        ):
-            while chunk := response.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != md5:
-            raise DownloadError(
-                f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, expected {md5})"
-            )
-        os.replace(tmp, target)
-    except DownloadError:
-        raise
-    except (
-        OSError,
-        ValueError,
-    ) as e:  # URLError, HTTPError, timeouts and disk errors are OSErrors
-        raise DownloadError(f"{url}: {type(e).__name__}: {e}") from e
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _download(name: str, target: Path) -> Path:
-    """Download ``name`` into ``target`` (a fresh subfolder appears only when complete)."""
-    import shutil
-    import tarfile
-    import tempfile
-
-    target.mkdir(parents=True, exist_ok=True)
-    if name == "fashion-mnist":
-        final = target / "fashion-mnist"
-        staging = Path(tempfile.mkdtemp(prefix=".fashion-mnist.", dir=target))
-        try:
-            for filename, md5 in FMNIST_MD5.items():
-                _fetch(FMNIST_URL + filename, staging / filename, md5)
-            shutil.rmtree(final, ignore_errors=True)
-            os.replace(staging, final)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return final
-    archive = target / "cifar-10-python.tar.gz"
-    staging = Path(tempfile.mkdtemp(prefix=".cifar-10.", dir=target))
-    try:
-        if not archive.exists():
-            _fetch(CIFAR_URL, archive, CIFAR_MD5)
-        try:
-            with tarfile.open(archive) as tar:
-                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-                tar.extractall(staging, **safe)
-        except (OSError, tarfile.TarError) as e:
-            archive.unlink(missing_ok=True)
-            raise DownloadError(
-                f"{archive}: cannot unpack ({e}); deleted, run again"
-            ) from e
-        final = target / "cifar-10-batches-py"
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(staging / "cifar-10-batches-py", final)
-        archive.unlink()
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
-
-
-def _manual_steps(name: str, target: Path) -> str:
-    if name == "fashion-mnist":
-        return (
-            f"download the 4 files {', '.join(FMNIST_MD5)} from {FMNIST_URL} (or from "
-            "https://github.com/zalandoresearch/fashion-mnist, folder data/fashion) into "
-            f"{target / 'fashion-mnist'}/, or on Debian/Ubuntu "
-            "`sudo apt-get install dataset-fashion-mnist`"
-        )
-    return (
-        f"download {CIFAR_URL} and unpack it into {target}, so that "
-        f"{target / 'cifar-10-batches-py' / 'data_batch_1'} exists"
-    )
-
-
-def _missing_message(name: str, dirs: list[Path], error: str | None = None) -> str:
-    searched = ", ".join(str(d) for d in dirs)
-    target = next(d for d in dirs if d != DEBIAN_FASHION_MNIST)
-    why = f"the download failed ({error})" if error else "downloading is disabled"
-    return (
-        f"{DATASETS[name].title} not found (searched: {searched}) and {why}. To place the files "
-        f"by hand, {_manual_steps(name, target)}; or set RESNET_BOOK_DATA to a directory that "
-        "holds them."
-    )
-
-
-def locate(name: str, root: str | Path | None = None, download: bool = True) -> Path:
-    """Return the directory holding ``name``'s files, downloading it if allowed and needed."""
-    dirs = dataset_search_path(root)
-    finder = _find_cifar if name == "cifar10" else _find_fmnist
-    for d in dirs:
-        found = finder(d)
-        if found is not None:
-            return found.resolve()
-    if download and os.environ.get("RESNET_BOOK_NO_DOWNLOAD", "") in ("", "0"):
-        target = next(d for d in dirs if d != DEBIAN_FASHION_MNIST)
-        try:
-            found = finder(_download(name, target))
-        except DownloadError as e:
-            raise DownloadError(_missing_message(name, dirs, str(e))) from e
-        if found is not None:
-            return found.resolve()
-    raise DatasetError(_missing_message(name, dirs))
-
-
-# ---------------------------------------------------------------------------------------------
-# Decoding (cached) and splitting
-# ---------------------------------------------------------------------------------------------
-
-
 def _stat_key(d: Path) -> tuple:
     """Key the cache on file sizes and mtimes, so a replaced file is re-read."""
     return tuple(
@@ -436,11 +166,13 @@ def _stat_key(d: Path) -> tuple:
 def _decode(
     name: str, directory: str, _key: tuple
 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """{"train"/"test": (uint8 images (N, C, H, W), int64 labels)} of the files in
+    ``directory``; ``_key`` (:func:`_stat_key`) makes a replaced file be read again."""
     d = Path(directory)
     out: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
     if name == "fashion-mnist":
-        for split, (img_stem, lbl_stem) in _FMNIST_FILES.items():
-            files = (_idx_file(d, img_stem), _idx_file(d, lbl_stem))
+        for split, (img_stem, lbl_stem) in FMNIST_FILES.items():
+            files = (idx_file(d, img_stem), idx_file(d, lbl_stem))
             images, labels = read_idx(files[0]), read_idx(files[1]).astype(np.int64)
             if images.ndim != 3 or labels.ndim != 1:
                 raise DatasetError(
@@ -452,12 +184,12 @@ def _decode(
                 torch.from_numpy(labels),
             )
     else:
-        parts = [_cifar_batch(d / f"data_batch_{i}") for i in range(1, 6)]
+        parts = [cifar_batch(d / f"data_batch_{i}") for i in range(1, 6)]
         train = (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),
         )
-        test = _cifar_batch(d / "test_batch")
+        test = cifar_batch(d / "test_batch")
         for split, (images, labels) in (("train", train), ("test", test)):
             _check_pair(name, images, labels, (d / "data_batch_1", d / "data_batch_1"))
             out[split] = (
@@ -548,31 +280,13 @@ def load_dataset(
     """
     key = _check_arguments(name, split, subset, val_size)
     info = DATASETS[key]
-    d = locate(key, root, download)
+    d = locate(key, info.title, root, download)
     arrays = _decode(key, str(d), _stat_key(d))
-    train_images, train_labels = arrays["train"]
     if split == "test":
         images, labels = arrays["test"]
-        keep = None
     else:
-        if val_size >= len(train_labels):
-            raise ValueError(
-                f"val_size={val_size} would hold out all {len(train_labels)} training images of {d}; "
-                "pass a smaller val_size (val_size=0 = no hold-out)"
-            )
-        held_out = (
-            _val_indices(train_labels, val_size, seed)
-            if val_size > 0
-            else torch.zeros(0, dtype=torch.long)
-        )
-        if split == "val":
-            keep = held_out
-        else:
-            mask = torch.ones(train_labels.shape[0], dtype=torch.bool)
-            mask[held_out] = False
-            keep = mask.nonzero().squeeze(1)
-        images, labels = train_images, train_labels
-    if keep is not None:
+        images, labels = arrays["train"]
+        keep = _train_or_val(labels, split, val_size, seed, d)
         images, labels = images[keep], labels[keep]
     if subset is not None:
         if subset > len(labels):
@@ -594,6 +308,28 @@ def load_dataset(
         source=str(d),
         pixel_mean=_pixel_mean(key, str(d), _stat_key(d)),
     )
+
+
+def _train_or_val(
+    labels: torch.Tensor, split: str, val_size: int, seed: int, d: Path
+) -> torch.Tensor:
+    """Indices into the official training set: the ``val_size`` held-out images ("val") or
+    the rest ("train")."""
+    if val_size >= len(labels):
+        raise ValueError(
+            f"val_size={val_size} would hold out all {len(labels)} training images of {d}; "
+            "pass a smaller val_size (val_size=0 = no hold-out)"
+        )
+    held_out = (
+        _val_indices(labels, val_size, seed)
+        if val_size > 0
+        else torch.zeros(0, dtype=torch.long)
+    )
+    if split == "val":
+        return held_out
+    mask = torch.ones(labels.shape[0], dtype=torch.bool)
+    mask[held_out] = False
+    return mask.nonzero().squeeze(1)
 
 
 @functools.lru_cache(maxsize=4)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -26,12 +24,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from helpers.core.atomic import atomic_path
 from helpers.core.device import resolve_device
 from helpers.core.paths import cache_root, checkpoint_dir
 from helpers.core.progress import show_progress
 from helpers.data import Normalization, normalization_of, set_normalization
 from helpers.experiments.profiles import Profile, get_profile
-from helpers.train import History, fit
+from helpers.train import History, TrainConfig, fit
 from helpers.train.checkpoint import CheckpointError
 
 __all__ = ["train_cached", "degradation_runs", "cache_dir", "cache_key"]
@@ -68,7 +67,6 @@ def cache_key(
     loop or a new library version trains again instead of loading a stale model."""
     from helpers.core.fingerprint import engine_fingerprint
     from helpers.core.precision import amp_dtype
-    from helpers.train import TrainConfig
 
     config = profile.train_config(seed=seed).to_dict()
     for k in TrainConfig.COSMETIC:
@@ -121,33 +119,67 @@ def train_cached(
     Training checkpoints every epoch and resumes from the checkpoint when interrupted and
     called again. ``progress=None``: a progress bar unless ``$RESNET_BOOK_PROGRESS=0``.
     """
-    from helpers.models import create_model
-
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     kwargs = _model_kwargs(model_name, prof, model_kwargs)
     key = cache_key(model_name, kwargs, prof, seed)
     entry = cache_dir() / f"{model_name}-{prof.name}-s{seed}-{key}"
-    device = resolve_device(prof.device)
-
-    torch.manual_seed(seed)  # the weight initialisation depends on the seed too
-    model = create_model(model_name, **kwargs)
     if entry.exists() and not retrain:
-        try:
-            history = _load_entry(entry, model)
-            history.from_cache = True
-            return model.to(device).eval(), history
-        except Exception as e:  # any damage: never trust it, train again
-            warnings.warn(
-                f"cache entry {entry} is corrupt ({type(e).__name__}: {e}); retraining",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            torch.manual_seed(seed)
-            model = create_model(model_name, **kwargs)
-
+        loaded = _load_cached(entry, model_name, kwargs, seed)
+        if loaded is not None:
+            model, history = loaded
+            return model.to(resolve_device(prof.device)).eval(), history
     checkpoint = checkpoint_dir() / f"{entry.name}.pt"
     if retrain:
         checkpoint.unlink(missing_ok=True)
+    model, history, config = _train(
+        model_name, kwargs, prof, seed, progress, checkpoint
+    )
+    _store(entry, model, history, config)
+    checkpoint.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # leave no empty folder behind
+        checkpoint.parent.rmdir()
+    history.from_cache = False
+    return model.eval(), history
+
+
+def _new_model(model_name: str, kwargs: dict[str, Any], seed: int) -> nn.Module:
+    """``create_model(model_name, **kwargs)`` initialised from ``seed``."""
+    from helpers.models import create_model
+
+    torch.manual_seed(seed)  # the weight initialisation depends on the seed too
+    return create_model(model_name, **kwargs)
+
+
+def _load_cached(
+    entry: Path, model_name: str, kwargs: dict[str, Any], seed: int
+) -> tuple[nn.Module, History] | None:
+    """The cached model and history of ``entry``; None (with a warning) when it is
+    damaged."""
+    model = _new_model(model_name, kwargs, seed)
+    try:
+        history = _load_entry(entry, model)
+    except Exception as e:  # any damage: never trust it, train again
+        warnings.warn(
+            f"cache entry {entry} is corrupt ({type(e).__name__}: {e}); retraining",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    history.from_cache = True
+    return model, history
+
+
+def _train(
+    model_name: str,
+    kwargs: dict[str, Any],
+    prof: Profile,
+    seed: int,
+    progress: bool | None,
+    checkpoint: Path,
+) -> tuple[nn.Module, History, TrainConfig]:
+    """Train a fresh model on the profile's training set, the test set as ``val`` (its error
+    curve is what the paper's Fig. 6 plots), resuming from ``checkpoint`` if there is one."""
+    model = _new_model(model_name, kwargs, seed)
     config = prof.train_config(
         seed=seed,
         progress=show_progress() if progress is None else progress,
@@ -158,13 +190,10 @@ def train_cached(
     t0 = time.perf_counter()
     try:
         history = fit(model, train, config, val=test, resume=True)
-    except (
-        CheckpointError
-    ) as e:  # a damaged or foreign checkpoint: start this run afresh
-        warnings.warn(f"{e}; training from the start", RuntimeWarning, stacklevel=2)
+    except CheckpointError as e:  # a damaged or foreign checkpoint: start afresh
+        warnings.warn(f"{e}; training from the start", RuntimeWarning, stacklevel=3)
         checkpoint.unlink(missing_ok=True)
-        torch.manual_seed(seed)
-        model = create_model(model_name, **kwargs)
+        model = _new_model(model_name, kwargs, seed)
         history = fit(model, train, config, val=test)
     history.meta.update(
         {
@@ -176,31 +205,26 @@ def train_cached(
             "fit_seconds": time.perf_counter() - t0,
         }
     )
-    config.checkpoint_path = (
-        None  # the stored config says how it trained, not where it was saved
-    )
-    _store(entry, model, history, config)
-    checkpoint.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # leave no empty folder behind
-        checkpoint.parent.rmdir()
-    history.from_cache = False
-    return model.eval(), history
+    # the stored config says how it trained, not where it was saved
+    config.checkpoint_path = None
+    return model, history, config
 
 
-def _store(entry: Path, model: nn.Module, history: History, config) -> None:
-    tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save(state, tmp / "model.pt")
-    torch.save(normalization_of(model).state_dict(), tmp / "normalization.pt")
-    history.save(tmp / "history.json")
-    (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
-    (tmp / "meta.json").write_text(
-        json.dumps({"sha256": _sha256(tmp / "model.pt"), "format": CACHE_FORMAT})
-    )
-    shutil.rmtree(entry, ignore_errors=True)
-    os.replace(tmp, entry)
+def _store(
+    entry: Path, model: nn.Module, history: History, config: TrainConfig
+) -> None:
+    """Write the entry's files into a fresh folder that then replaces ``entry`` in one step
+    (:func:`helpers.core.atomic.atomic_path`): a reader sees the old entry or the new one."""
+    with atomic_path(entry) as tmp:
+        tmp.mkdir()
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        torch.save(state, tmp / "model.pt")
+        torch.save(normalization_of(model).state_dict(), tmp / "normalization.pt")
+        history.save(tmp / "history.json")
+        (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
+        (tmp / "meta.json").write_text(
+            json.dumps({"sha256": _sha256(tmp / "model.pt"), "format": CACHE_FORMAT})
+        )
 
 
 def cifar_run(

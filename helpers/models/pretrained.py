@@ -159,19 +159,27 @@ def _mismatch_message(
         )
     if shapes:
         parts.append(f"{len(shapes)} shape mismatches (e.g. {'; '.join(shapes[:3])})")
+    hints = _mismatch_hints(own, state, missing, unexpected, shapes)
+    hint = (" Hint: " + "; ".join(hints) + ".") if hints else ""
+    return "checkpoint does not match the model: " + "; ".join(parts) + "." + hint
+
+
+def _mismatch_hints(
+    own: Mapping[str, torch.Tensor],
+    state: Mapping[str, torch.Tensor],
+    missing: list[str],
+    unexpected: list[str],
+    shapes: list[str],
+) -> list[str]:
+    """What probably differs between the architectures, read off the key names."""
     hints = []
-    if any(
-        k.startswith("fc.") or k.startswith("classifier")
-        for k in (s.split(":")[0] for s in shapes)
-    ):
+    mis_shaped = [s.split(":")[0] for s in shapes]
+    if any(k.startswith("fc.") or k.startswith("classifier") for k in mis_shaped):
         hints.append(
             "the classifier size differs: build the model with num_classes=1000, load, "
             "then replace the last layer"
         )
-    if any(
-        k.startswith("conv1.") or k.startswith("features.0")
-        for k in (s.split(":")[0] for s in shapes)
-    ):
+    if any(k.startswith("conv1.") or k.startswith("features.0") for k in mis_shaped):
         hints.append(
             "the first convolution differs: build the model with in_channels=3"
         )
@@ -198,8 +206,7 @@ def _mismatch_message(
             hints.append(
                 f"names differ, e.g. checkpoint {unexpected[0]!r} vs model {close[0]!r}"
             )
-    hint = (" Hint: " + "; ".join(hints) + ".") if hints else ""
-    return "checkpoint does not match the model: " + "; ".join(parts) + "." + hint
+    return hints
 
 
 def load_torchvision_weights(model: nn.Module, source: Source) -> nn.Module:

@@ -85,7 +85,7 @@ def check_compatible(
 
 
 class Checkpointer:
-    """When and where ``fit`` saves, and how it resumes. ``run`` is a ``helpers.train.loop.Run``:
+    """When and where ``fit`` saves, and how it resumes. ``run`` is a ``helpers.train.state.Run``:
     its ``state_dict()`` is what is saved, and its ``load_state_dict`` what a resume calls."""
 
     def __init__(self, path: str | Path | None, every: int = 1) -> None:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.core.device import resolve_device
 from helpers.core.precision import amp_dtype
 from helpers.data import Dataset, DeviceLoader, Normalization, normalization_of
 from helpers.data.loader import check_normalize
@@ -62,7 +63,7 @@ def model_device(model: nn.Module) -> torch.device:
     """The device of the model's first parameter (the CPU for a model without
     parameters)."""
     p = next(iter(model.parameters()), None)
-    return p.device if p is not None else torch.device("cpu")
+    return p.device if p is not None else resolve_device("cpu")
 
 
 def model_inputs(
@@ -74,7 +75,7 @@ def model_inputs(
     """The first ``n`` images of ``data`` (all when None) as ``model`` expects them:
     normalised with its own statistics, not augmented; and their labels."""
     n = len(data) if n is None else min(n, len(data))
-    device = torch.device(device) if device is not None else model_device(model)
+    device = resolve_device(device) if device is not None else model_device(model)
     normalization = input_normalization(model, data)
     x = normalization(data.images[:n].to(device))
     return x, data.labels[:n].to(device)
@@ -97,7 +98,7 @@ def predict(
     the CPU.
 
     Inputs are normalised as the model was trained (see :func:`input_normalization`)."""
-    device = torch.device(device) if device is not None else model_device(model)
+    device = resolve_device(device) if device is not None else model_device(model)
     normalization = input_normalization(model, data, normalize, reference)
     was_training = model.training
     model.eval().to(device)
@@ -171,7 +172,7 @@ def check_model_fits_data(
             f"names, mean/std), got {type(data).__name__}; load one with "
             "helpers.data.load_dataset(...) or build one with helpers.data.Dataset(...)"
         )
-    device = torch.device(device) if device is not None else model_device(model)
+    device = resolve_device(device) if device is not None else model_device(model)
     x = data.images[:2].to(device).float()
     was_training = model.training
     model.eval()

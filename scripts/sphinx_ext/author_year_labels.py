@@ -9,6 +9,7 @@ with labels built from the same authors and year, selected in ``_config.yml``
 
 from __future__ import annotations
 
+from _scripts import book_meta
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
@@ -16,16 +17,7 @@ from pybtex.style.labels import BaseLabelStyle
 
 def author_year_label(entry) -> str:
     """ "He et al. 2016a", "Ioffe and Szegedy 2015", "Krizhevsky 2009"."""
-    people = entry.persons.get("author") or entry.persons.get("editor") or []
-    last = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
-    if not last:
-        names = entry.fields.get("title", entry.key)[:20]
-    elif len(last) == 1:
-        names = last[0]
-    elif len(last) == 2:
-        names = f"{last[0]} and {last[1]}"
-    else:
-        names = f"{last[0]} et al."
+    names = book_meta.author_names(entry) or entry.fields.get("title", entry.key)[:20]
     return f"{names} {entry.fields.get('year', 'n.d.')}"
 
 

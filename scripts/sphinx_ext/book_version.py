@@ -1,7 +1,7 @@
 """Sphinx extension for resnet-book: the book's version, computed when the book is built.
 
 Provides the MyST substitution ``{{ book_version }}`` (e.g. ``0.1.0 (commit 1548d62)``: the
-``helpers.__version__`` and the checkout's git commit, see helpers/_version.py) and
+``helpers.__version__`` and the checkout's git commit, see helpers/core/versions.py) and
 writes it into every page as ``<meta name="resnet-book-version">``, where scripts/build_pdf.py
 reads it for the PDF's title page.
 """
@@ -9,29 +9,19 @@ reads it for the PDF's title page.
 from __future__ import annotations
 
 import html
-import sys
 from pathlib import Path
 from typing import Any
 
-META_NAME = "resnet-book-version"
+from _scripts import book_meta
 
-
-def _version_module(srcdir: Path) -> Any:
-    # Import helpers/_version.py from the book being built, not from whatever `helpers` the
-    # environment has installed (a worktree build would otherwise report another checkout).
-    import importlib.util
-
-    path = srcdir / "helpers" / "_version.py"
-    spec = importlib.util.spec_from_file_location("_book_version_source", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+META_NAME = book_meta.VERSION_META
 
 
 def _on_config_inited(app: Any, config: Any) -> None:
+    # helpers/core/versions.py of the book being built, not whatever `helpers` the environment
+    # has installed (a worktree build would otherwise report another checkout).
     srcdir = Path(app.srcdir)
-    version = _version_module(srcdir)
+    version = book_meta.versions_module(srcdir)
     text = version.book_version(
         version.source_version(srcdir), version.git_commit(srcdir) or ""
     )

@@ -13,16 +13,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-COLAB_DIR = "colab"
+from _scripts import book_meta
 
 
 def colab_url(url: str, pagename: str, root: Path) -> str | None:
     """The Colab edition's launch URL for ``pagename``, or None if it has none."""
     name = Path(pagename).name
-    if not (root / COLAB_DIR / f"{name}.ipynb").exists():
+    if not (root / book_meta.COLAB_DIR / f"{name}.ipynb").exists():
         return None
     m = re.match(r"^(?P<head>.+?/github/[^/]+/[^/]+/blob/[^/]+)/", url)
-    return f"{m.group('head')}/{COLAB_DIR}/{name}.ipynb" if m else None
+    return f"{m.group('head')}/{book_meta.COLAB_DIR}/{name}.ipynb" if m else None
 
 
 def _on_page_context(

@@ -1,0 +1,296 @@
+"""Figures of the reference runs (``results/<profile>/*.json``), beside the build's runs.
+
+One panel function per experiment part of :mod:`helpers.experiments.reproduce`:
+degradation (He et al. 2016, Fig. 6: training and test error), responses (Fig. 7: std
+of each block's residual response), gradients, lesion (Veit et al. 2016) and the
+learning-rate sweep. Reference curves are the mean over seeds, the band spans the seeds;
+errors are stored as fractions and drawn in percent. :func:`reference_panel` is what the
+chapters call: it picks the reference run and returns the figure with its caption.
+Nothing is trained here.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+from helpers.core.figstyle import figsize
+from helpers.experiments.reference import load_reference
+from helpers.experiments.results import PARTS, finite, run_label
+from helpers.experiments.verdicts import provenance_caption
+
+__all__ = [
+    "reference_panel",
+    "degradation_panel",
+    "responses_panel",
+    "gradients_panel",
+    "lesion_panel",
+    "lr_sweep_panel",
+]
+
+BUILD_LABEL = "this build"
+
+
+def _style(name: str, depths: list[int]) -> dict[str, Any]:
+    """Colour by depth (shallowest C0, deepest C3), dashed for plain nets."""
+    kind, depth = name.split("-")[0], int(name.split("-")[1])
+    colors = ["C0", "C3", "C2", "C1", "C4", "C5"]
+    i = depths.index(depth) if depth in depths else len(depths)
+    shade = (
+        "C0" if i == 0 else colors[1] if depth == depths[-1] else colors[min(i + 1, 5)]
+    )
+    return {"color": shade, "ls": "--" if kind == "plain" else "-", "lw": 1.4}
+
+
+def _band(ax, x, ys: list[list[float]], style: dict, label: str) -> None:
+    """The mean of the curves ``ys``, and the band from their minimum to maximum."""
+    n = min(len(y) for y in ys)
+    cols = [[y[i] for y in ys] for i in range(n)]
+    mean = [statistics.fmean(c) for c in cols]
+    ax.plot(x[:n], mean, label=label, **style)
+    if len(ys) > 1:
+        ax.fill_between(
+            x[:n],
+            [min(c) for c in cols],
+            [max(c) for c in cols],
+            color=style["color"],
+            alpha=0.15,
+            lw=0,
+        )
+
+
+def _names(doc: Mapping[str, Any]) -> list[str]:
+    """The runs' names, plain before ResNet, shallow before deep."""
+    return sorted(
+        {r["name"] for r in doc["runs"]},
+        key=lambda n: (n.startswith("resnet"), int(n.split("-")[1])),
+    )
+
+
+def _runs(doc: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    return [r for r in doc["runs"] if r["name"] == name]
+
+
+def _single(title: str, draw) -> plt.Figure:
+    """A one-axes reference figure: ``draw(ax)``, then title, grid and legend."""
+    fig, ax = plt.subplots(figsize=figsize(3.2))
+    draw(ax)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Degradation and responses: reference (right, or alone) beside the build (left)
+# --------------------------------------------------------------------------------------
+
+
+def _reference_degradation(ax_train, ax_test, doc: Mapping[str, Any]) -> None:
+    depths = sorted({r["depth"] for r in doc["runs"]})
+    for name in _names(doc):
+        runs, style = _runs(doc, name), _style(name, depths)
+        steps = [[100 * s["error"] for s in r["steps"]] for r in runs]
+        x = [s["epoch"] for s in runs[0]["steps"]]
+        _band(ax_train, x, steps, style, run_label(name))
+        tests = [[100 * e["test_error"] for e in r["epochs"]] for r in runs]
+        x = [e["epoch"] for e in runs[0]["epochs"]]
+        _band(ax_test, x, tests, {**style, "marker": "."}, run_label(name))
+
+
+def _build_degradation(ax_train, ax_test, build: Mapping[str, Any]) -> None:
+    depths = sorted({int(n.split("-")[1].split()[0]) for n in build})
+    for name, h in build.items():
+        style = _style(name.split()[0], depths)
+        spe = h.meta.get("steps_per_epoch") or 1
+        x, y = h.series("error", "steps")
+        ax_train.plot(
+            [s / spe for s in x], [100 * v for v in y], label=run_label(name), **style
+        )
+        x, y = h.series("val_error", "epochs")
+        ax_test.plot(
+            x, [100 * v for v in y], label=run_label(name), marker=".", **style
+        )
+
+
+def degradation_panel(
+    doc: Mapping[str, Any],
+    build: Mapping[str, Any] | None = None,
+    *,
+    title: str = "reference run",
+    build_label: str = BUILD_LABEL,
+) -> plt.Figure:
+    """Training error (top) and test error (bottom) per epoch (Fig. 6). ``build``:
+    {"plain-20": History, ...} as from ``helpers.experiments.cache.degradation_runs``."""
+    cols = 2 if build is not None else 1
+    fig, axes = plt.subplots(
+        2, cols, figsize=figsize(5.2), sharex="col", sharey="row", squeeze=False
+    )
+    _reference_degradation(axes[0, -1], axes[1, -1], doc)
+    if build is not None:
+        _build_degradation(axes[0, 0], axes[1, 0], build)
+        axes[0, 0].set_title(build_label)
+    axes[0, -1].set_title(title)
+    for row, what in enumerate(("training error (%)", "test error (%)")):
+        axes[row, 0].set_ylabel(what)
+    for ax in axes[1]:
+        ax.set_xlabel("epoch")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+    axes[0, -1].legend(fontsize=8, ncol=2)
+    return fig
+
+
+def responses_panel(
+    doc: Mapping[str, Any],
+    build: Mapping[str, Any] | None = None,
+    *,
+    title: str = "reference run",
+    build_label: str = BUILD_LABEL,
+) -> plt.Figure:
+    """Std of each block's residual response, input to output (Fig. 7). ``build``:
+    {"ResNet-20": [std per block], ...}."""
+    cols = 2 if build is not None else 1
+    fig, axes = plt.subplots(1, cols, figsize=figsize(3.2), sharey=True, squeeze=False)
+    depths = sorted({r["depth"] for r in doc["runs"]})
+    for name in _names(doc):
+        stds = [r["stds"] for r in _runs(doc, name)]
+        x = list(range(1, len(stds[0]) + 1))
+        _band(axes[0, -1], x, stds, _style(name, depths), run_label(name))
+    if build is not None:
+        build_depths = sorted({int(n.split("-")[1]) for n in build})
+        for name, stds in build.items():
+            style = _style(name.lower(), build_depths)
+            axes[0, 0].plot(
+                range(1, len(stds) + 1), stds, label=run_label(name), **style
+            )
+        axes[0, 0].set_title(build_label)
+    axes[0, -1].set_title(title)
+    axes[0, 0].set_ylabel("std of residual response")
+    for ax in axes[0]:
+        ax.set_xlabel("block (input → output)")
+        ax.grid(alpha=0.3)
+    axes[0, -1].legend(fontsize=8)
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Reference only
+# --------------------------------------------------------------------------------------
+
+
+def lesion_panel(doc: Mapping[str, Any], *, title: str = "reference run") -> plt.Figure:
+    """Test error of the deepest nets with each block deleted, and intact (dotted)."""
+    depths = sorted({r.get("depth", 0) for r in doc["runs"]})
+
+    def draw(ax) -> None:
+        for n in sorted({r["name"] for r in doc["runs"]}):
+            if not n.endswith(f"-{max(depths)}"):
+                continue
+            runs, style = _runs(doc, n), _style(n, depths)
+            rows = [
+                [row for row in r["rows"] if row["error"] is not None] for r in runs
+            ]
+            xs = [row["index"] + 1 for row in rows[0]]
+            ys = [[100 * row["error"] for row in rs] for rs in rows]
+            marked = {**style, "marker": "o", "ms": 3}
+            _band(ax, xs, ys, marked, f"{run_label(n)}: one block deleted")
+            base = 100 * statistics.fmean(r["baseline_error"] for r in runs)
+            ax.axhline(
+                base,
+                color=style["color"],
+                ls=":",
+                lw=1,
+                label=f"{run_label(n)}: intact",
+            )
+        ax.set_xlabel("deleted block (1 = nearest the input)")
+        ax.set_ylabel("test error (%)")
+        ax.set_ylim(0, 100)
+
+    return _single(title, draw)
+
+
+def gradients_panel(
+    doc: Mapping[str, Any], *, title: str = "reference run"
+) -> plt.Figure:
+    """Norm of the loss gradient at each block's output after training (log scale)."""
+    depths = sorted({r.get("depth", 0) for r in doc["runs"]})
+
+    def draw(ax) -> None:
+        for n in sorted({r["name"] for r in doc["runs"]}):
+            norms = [r["trained_output"] for r in _runs(doc, n)]
+            xs = list(range(1, len(norms[0]) + 1))
+            _band(ax, xs, norms, _style(n, depths), run_label(n))
+        ax.set_yscale("log")
+        ax.set_xlabel("block $l$ (input → output)")
+        ax.set_ylabel(r"$\|\partial E/\partial x_l\|$ after training")
+
+    return _single(title, draw)
+
+
+def lr_sweep_panel(
+    doc: Mapping[str, Any], *, title: str = "reference run"
+) -> plt.Figure:
+    """Training loss per iteration at each constant learning rate (first seed)."""
+
+    def draw(ax) -> None:
+        for i, run in enumerate(doc["runs"][0]["runs"]):
+            xs = [s["step"] for s in run["steps"]]
+            ys = [finite(s["loss"]) for s in run["steps"]]
+            ax.plot(xs, ys, color=f"C{i}", label=f"lr = {run['lr']:g}")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("training loss")
+
+    return _single(title, draw)
+
+
+# --------------------------------------------------------------------------------------
+# What the chapters call
+# --------------------------------------------------------------------------------------
+
+_WITH_BUILD = {"degradation": degradation_panel, "responses": responses_panel}
+_REFERENCE_ONLY = {
+    "gradients": gradients_panel,
+    "lesion": lesion_panel,
+    "lr_sweep": lr_sweep_panel,
+}
+
+
+def reference_panel(
+    kind: str,
+    build: Mapping[str, Any] | None = None,
+    *,
+    profile: str | None = None,
+    results_dir: str | Path | None = None,
+    build_label: str = BUILD_LABEL,
+) -> tuple[plt.Figure, str]:
+    """The figure of one part of the reference run (right, or alone) beside the build's
+    run (left, for "degradation" and "responses"), and its provenance caption.
+
+    ``kind``: one of :data:`~helpers.experiments.results.PARTS`. ``profile=None``: the
+    best reference under ``results/`` (:func:`helpers.experiments.reference.pick_profile`).
+    """
+    if kind not in PARTS:
+        raise ValueError(f"unknown kind {kind!r}; valid: {list(PARTS)}")
+    if build is not None and kind not in _WITH_BUILD:
+        raise ValueError(
+            f"{kind!r} has no build side; the build's runs can be drawn beside "
+            f"{' and '.join(_WITH_BUILD)} only"
+        )
+    name, res = load_reference(profile, results_dir)
+    if kind not in res:
+        raise KeyError(
+            f"results/{name} has no {kind} file; run `python -m helpers.reproduce "
+            f"--profile {name} --only {kind}`"
+        )
+    title = f"reference run ({name})"
+    if kind in _WITH_BUILD:
+        fig = _WITH_BUILD[kind](res[kind], build, title=title, build_label=build_label)
+    else:
+        fig = _REFERENCE_ONLY[kind](res[kind], title=title)
+    return fig, provenance_caption(res)
