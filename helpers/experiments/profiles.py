@@ -60,7 +60,7 @@ class Profile:
     normalize: str = "channel"
     num_threads: int | None = None  # CPU threads for training (None = torch's default)
     amp: bool = True
-    channels_last: bool = False
+    channels_last: bool | None = None  # None: the device's preference
     seeds: tuple[int, ...] = (0,)  # seeds chapters average over
 
     def train_config(self, **overrides: Any) -> TrainConfig:
@@ -142,7 +142,6 @@ PROFILES: dict[str, Profile] = {
         warmup_lr=0.01,
         milestones=(0.5, 0.75),
         seeds=(0, 1, 2),
-        channels_last=True,
         val_size=0,
     ),
     "paper": Profile(

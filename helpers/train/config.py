@@ -47,7 +47,8 @@ class TrainConfig:
     amp: bool = (
         True  # mixed precision: bf16 on sm80+ GPUs and AMX CPUs, fp16 below sm80
     )
-    channels_last: bool = False  # NHWC memory format for model and batches
+    channels_last: bool | None = None  # NHWC tensors; None: the device's preference
+    # (helpers.core.precision.prefer_channels_last: on CUDA and for bf16 on the CPU)
     compile: bool = False  # torch.compile the model
     device: str | None = None  # None = CUDA if available, else CPU
     seed: int = (

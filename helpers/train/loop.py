@@ -243,7 +243,7 @@ def _end_epoch(run: Run, callbacks: list) -> None:
             run.model,
             run.val,
             run.device,
-            channels_last=config.channels_last,
+            channels_last=run.channels_last,
             amp=config.amp,
         )
         run.model.train()

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from helpers.core.device import describe_device, resolve_device
-from helpers.core.precision import amp_dtype, grad_scaler
+from helpers.core.precision import amp_dtype, grad_scaler, prefer_channels_last
 from helpers.data import Dataset, DeviceLoader, Normalization, set_normalization
 from helpers.train.config import TrainConfig
 from helpers.train.history import History
@@ -142,7 +142,11 @@ class Run:
     ) -> None:
         self.config, self.model, self.train_data, self.val = config, model, train, val
         self.device = device = resolve_device(config.device)
-        fmt = torch.channels_last if config.channels_last else torch.preserve_format
+        self.dtype = amp_dtype(device, config.amp)
+        self.channels_last = config.channels_last
+        if self.channels_last is None:  # the device's own preference
+            self.channels_last = prefer_channels_last(device, self.dtype)
+        fmt = torch.channels_last if self.channels_last else torch.preserve_format
         model.to(device=device, memory_format=fmt)
         check_model_fits_data(model, train, device)
         self.normalization = Normalization.of(config.normalize, train)
@@ -155,7 +159,7 @@ class Run:
             device=device,
             seed=config.seed,
             normalize=self.normalization,
-            channels_last=config.channels_last,
+            channels_last=self.channels_last,
         )
         self.steps_per_epoch = len(self.loader)
         self.total = config.iterations or config.epochs * self.steps_per_epoch
@@ -163,7 +167,6 @@ class Run:
         if config.schedule == "step":
             milestone_steps(config, self.total)  # a milestone past the end raises here
         self.optimizer = make_optimizer(model, config, device)
-        self.dtype = amp_dtype(device, config.amp)
         self.scaler = grad_scaler(device, self.dtype)
         self.forward = torch.compile(model) if config.compile else model
         self.metrics = StepMetrics(config.log_every, device)
