@@ -159,3 +159,13 @@ def test_run_bench_rejects_impossible_counts() -> None:
         run_bench(steps=0)
     with pytest.raises(ValueError, match="workers must be"):
         run_bench(workers=-2)
+
+
+def test_cpu_options_measure_each_option_with_its_precision() -> None:
+    from helpers.experiments.bench_cpu import CPU_OPTIONS, cpu_option_rows
+
+    rows = list(
+        cpu_option_rows(nets=(("resnet20", 4),), options=CPU_OPTIONS[:2], steps=2)
+    )
+    assert [r["option"] for r in rows] == ["fp32", "fp32 + channels_last"]
+    assert all(r["precision"] == "fp32" and r["images_per_s"] > 0 for r in rows)

@@ -276,3 +276,45 @@ def test_cifar_profiles_run_the_papers_depths() -> None:
         "resnet-20",
         "resnet-56",
     ]
+
+
+def test_two_workers_share_the_tasks(tmp_path: Path) -> None:
+    """A claim held by a live process makes the other worker skip the task; a claim
+    left by a dead process is taken over."""
+    import os
+
+    from helpers.experiments.reproduce import _claim
+
+    claim = tmp_path / "degradation-plain-20-s0.claim"
+    with _claim(claim) as mine:
+        assert mine and claim.read_text() == str(os.getpid())
+        with _claim(claim) as other:
+            assert not other
+    assert not claim.exists()
+    claim.write_text("999999999")  # no such process
+    with _claim(claim) as mine:
+        assert mine
+
+
+def test_results_file_keeps_every_workers_entry(tmp_path: Path) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_add_entries, args=(tmp_path, w)) for w in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    import json
+
+    runs = json.loads((tmp_path / "lesion.json").read_text())["runs"]
+    assert len(runs) == 2 * 20
+
+
+def _add_entries(folder: Path, worker: int) -> None:
+    from helpers.experiments.results import ResultsFile
+
+    prov = {"profile": {"name": "smoke"}}
+    f = ResultsFile(folder / "lesion.json", "lesion", prov)
+    for i in range(20):
+        f.add({"key": f"w{worker}-{i}", "seed": 0})

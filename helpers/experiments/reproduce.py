@@ -29,12 +29,14 @@ This module plans the tasks and runs them; the command line is :mod:`helpers.rep
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
+import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,6 +170,45 @@ def _clock(seconds: float) -> str:
     return end.strftime("%H:%M UTC")
 
 
+@contextlib.contextmanager
+def _claim(path: Path) -> Iterator[bool]:
+    """Claim a task for this process (a file holding its pid, created exclusively), so
+    that two workers started with the same command share the tasks instead of both
+    training the same net; a claim whose process is gone is taken over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if _alive(path):
+                yield False
+                return
+            path.unlink(missing_ok=True)  # its worker died: take it over
+            continue
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        try:
+            yield True
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    yield False
+
+
+def _alive(claim: Path) -> bool:
+    """Whether the process named in ``claim`` still runs (on this machine)."""
+    try:
+        pid = int(claim.read_text())
+        if pid <= 0:
+            return False
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, FileNotFoundError):
+        return False
+    except PermissionError:  # a live process of another user
+        return True
+    return True
+
+
 def _run_tasks(
     ctx: Context,
     todo: list[Task],
@@ -194,7 +235,13 @@ def _run_tasks(
         t0 = time.perf_counter()
         if ctx.files[task.part].done(task.key):  # an analysis trained this net already
             continue
-        entry = task.run()
+        with _claim(
+            ctx.ckdir / f"{task.part}-{task.key.replace('/', '-')}.claim"
+        ) as mine:
+            if not mine:
+                log("    another worker has it; next task")
+                continue
+            entry = task.run()
         if entry is not None:
             ctx.files[task.part].add(entry)
         took = time.perf_counter() - t0

@@ -10,12 +10,13 @@ is stored as the string "inf" and NaN as null (JSON has neither).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
 import platform
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +283,24 @@ def provenance(
 # --------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (``flock`` on a hidden file beside it) so that two
+    workers never write the same results file at once; no lock where flock is missing."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one worker at a time
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class ResultsFile:
     """``results/<profile>/<part>.json``: provenance and one entry per run (atomic
     writes; a run with the same key replaces the old one).
@@ -304,10 +323,19 @@ class ResultsFile:
 
     def done(self, key: str) -> bool:
         """Whether the run ``key`` (e.g. "plain-20/s0") is recorded."""
-        return any(r["key"] == key for r in self.load()["runs"])
+        return self.entry(key) is not None
+
+    def entry(self, key: str) -> dict[str, Any] | None:
+        """The recorded entry of run ``key``, or None."""
+        return next((r for r in self.load()["runs"] if r["key"] == key), None)
 
     def add(self, entry: dict[str, Any]) -> None:
-        """Record one finished run; the provenance says this command updated the file."""
+        """Record one finished run; the provenance says this command updated the file.
+        Several workers may share the file: the read-modify-write holds a lock."""
+        with _locked(self.path):
+            self._add(entry)
+
+    def _add(self, entry: dict[str, Any]) -> None:
         doc = self.load()
         doc["runs"] = [r for r in doc["runs"] if r["key"] != entry["key"]] + [
             _jsonable(entry)

@@ -21,6 +21,7 @@ import torch
 from helpers.core.atomic import atomic_path
 from helpers.experiments.context import Context, Net
 from helpers.experiments.results import now
+from helpers.experiments.weights import load_weights, store_weights
 
 __all__ = [
     "RESNET110_WARMUP",
@@ -106,6 +107,9 @@ def degradation(ctx: Context, net: Net, seed: int, order: int) -> dict[str, Any]
     ctx.models[(net.name, seed)] = model.eval()
     shape = (1, ctx.train.in_channels, *ctx.train.images.shape[-2:])
     epochs, steps = _curves(history)
+    stored = {}
+    if ctx.profile.store_weights:  # fp16 copies committed with the results
+        stored["weights"] = store_weights(model, ctx.out, f"{net.name}-s{seed}")
     return {
         **_net_fields(net, seed, order),
         "params": count_parameters(model),
@@ -122,6 +126,7 @@ def degradation(ctx: Context, net: Net, seed: int, order: int) -> dict[str, Any]
         **ctx.run_meta(seed, t0, started),
         # fit's own count covers all sessions of a resumed run
         "wall_time_s": round(history.wall_time_s, 2),
+        **stored,
     }
 
 
@@ -132,12 +137,17 @@ def trained(ctx: Context, net: Net, seed: int, order: int) -> torch.nn.Module:
     if key in ctx.models:
         return ctx.models[key]
     path = ctx.weights(net, seed)
-    done = ctx.files["degradation"].done(f"{net.name}/s{seed}")
-    if not (done and path.exists()):
+    entry = ctx.files["degradation"].entry(f"{net.name}/s{seed}")
+    record = (entry or {}).get("weights")
+    if entry is None or not (path.exists() or record):
         ctx.files["degradation"].add(degradation(ctx, net, seed, order))
         return ctx.models[key]
     model = ctx.new_model(net, seed)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    if path.exists():  # this machine's full-precision copy
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    else:  # the fp16 copy committed with the results, checksum-checked
+        state = load_weights(ctx.out, record)
+    model.load_state_dict(state)
     ctx.models[key] = model.eval()
     return model.eval()
 
