@@ -351,3 +351,35 @@ def test_a_panel_names_what_it_cannot_draw(tmp_path) -> None:
     (tmp_path / "reference-cpu" / "gradients.json").unlink()
     with pytest.raises(KeyError, match="--only gradients"):
         reference_panel("gradients", results_dir=tmp_path)
+
+
+def test_a_run_in_progress_is_not_preferred_to_a_complete_one(tmp_path: Path) -> None:
+    """A bigger profile with one seed of three done must not replace the complete run."""
+    import json
+
+    from helpers.experiments.reference import is_complete, pick_profile
+
+    for name, images, seeds, done in (
+        ("small", 1000, [0], [0]),
+        ("big", 60000, [0, 1, 2], [0]),
+    ):
+        runs = [
+            {"key": f"{k}-{d}/s{s}", "steps": [{"step": images}]}
+            for k in ("plain", "resnet")
+            for d in (20, 56)
+            for s in done
+        ]
+        prov = {
+            "profile": {
+                "name": name,
+                "batch_size": 128,
+                "depths": [20, 56],
+                "seeds": seeds,
+            },
+            "dataset": {"name": "fashion-mnist"},
+        }
+        (tmp_path / name).mkdir()
+        doc = {"provenance": prov, "runs": runs}
+        (tmp_path / name / "degradation.json").write_text(json.dumps(doc))
+        assert is_complete(doc) == (done == seeds)
+    assert pick_profile(tmp_path) == "small"

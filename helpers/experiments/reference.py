@@ -72,21 +72,36 @@ def available_profiles(results_dir: str | Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "degradation.json").is_file())
 
 
-def _budget(doc: Mapping[str, Any]) -> tuple[int, float]:
-    """How good a reference a degradation file is: (the paper's recipe, CIFAR-10),
-    then the number of training images seen."""
+def is_complete(doc: Mapping[str, Any]) -> bool:
+    """Whether a degradation file holds every plain and residual net of its profile's
+    depths for every one of the profile's seeds (a run still in progress does not)."""
+    profile = doc["provenance"]["profile"]
+    keys = {r["key"] for r in doc["runs"]}
+    return all(
+        f"{kind}-{depth}/s{seed}" in keys
+        for kind in ("plain", "resnet")
+        for depth in profile.get("depths", ())
+        for seed in profile.get("seeds", ())
+    )
+
+
+def _budget(doc: Mapping[str, Any]) -> tuple[int, int, float]:
+    """How good a reference a degradation file is: complete, then (the paper's recipe,
+    CIFAR-10), then the number of training images seen."""
     prov = doc["provenance"]
     cifar = prov["dataset"]["name"] == "cifar10"
     steps = max((r["steps"][-1]["step"] for r in doc["runs"] if r["steps"]), default=0)
     return (
+        int(is_complete(doc)),
         int(prov["profile"]["name"] == "paper") * 2 + int(cifar),
         steps * prov["profile"].get("batch_size", 1),
     )
 
 
 def pick_profile(results_dir: str | Path | None = None) -> str:
-    """The best reference under ``results_dir``: the paper's recipe, else a CIFAR-10
-    run, else the run that saw the most training images.
+    """The best reference under ``results_dir``: a complete run before one in progress;
+    among those the paper's recipe, else a CIFAR-10 run, else the run that saw the most
+    training images.
     """
     names = available_profiles(results_dir)
     if not names:
