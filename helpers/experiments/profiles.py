@@ -190,9 +190,10 @@ PROFILES: dict[str, Profile] = {
     # and the whole test set, the paper's width 16, the paper's schedule shape (lr 0.1
     # divided by 10 at 50% and 75%, weight decay 1e-4, momentum 0.9, a constant 0.01
     # warm-up as for the paper's ResNet-110), bf16 autocast on this CPU, one thread per
-    # process. The length (30 epochs = 14,070 iterations) was fixed from a one-seed pilot
-    # (seed 100, ResNet-20 and ResNet-56) before any reported seed was run; 32 and 44
-    # layers do not fit the ~10-hour budget at this length. About 4 core-hours per seed.
+    # process. The length (30 epochs = 14,070 iterations) is sized to the ~10-hour budget
+    # (about 4 core-hours per seed; 32 and 44 layers do not fit at this length) and is
+    # checked by a one-seed pilot (seed 100, not a reported seed; ResNet-20 and ResNet-56)
+    # before any reported seed runs: results/reference-cpu-full/pilot/.
     "reference-cpu-full": Profile(
         name="reference-cpu-full",
         dataset="fashion-mnist",
