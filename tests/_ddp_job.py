@@ -3,7 +3,7 @@
 rank 0 writes what the test compares (losses per step, weights). SPEC keys:
 
 * ``runs``: [{"name", "data", "config": {...TrainConfig overrides}, "resume",
-  "kill_at_step"}], trained one after the other; ``data`` is {"kind": "fmnist", "root",
+  "kill_at_step", "nan_at_step"}], trained one after the other (on_nan="stop"); ``data`` is {"kind": "fmnist", "root",
   "subset"} or {"kind": "jpeg", "root", "crop"};
 * ``bad``: a data spec: then the bad launches are tried, each caught and its message
   written to ``bad.json`` (every rank must raise; none may hang);
@@ -79,14 +79,36 @@ def kill_at(step: int) -> None:
     loop.lr_at = lr_at
 
 
+def nan_on_rank1(model: torch.nn.Module, step: int) -> None:
+    """From training step ``step`` (1-based) on, rank 1's outputs are NaN; rank 0's own
+    loss at that step is still finite."""
+    if dist.current().rank != 1:
+        return
+    calls = {"n": 0}
+
+    def hook(module, inputs, output):
+        if not module.training:
+            return output
+        calls["n"] += 1
+        return output * float("nan") if calls["n"] >= step else output
+
+    model.register_forward_hook(hook)
+
+
 def train(spec: dict) -> None:
     out = Path(spec["out"])
     for run in spec.get("runs", []):
         data, model = load(run["data"])
         if run.get("kill_at_step") is not None:
             kill_at(run["kill_at_step"])
+        if run.get("nan_at_step") is not None:
+            nan_on_rank1(model, run["nan_at_step"])
         history = fit(
-            model, data, config(run["config"]), resume=run.get("resume", False)
+            model,
+            data,
+            config(run["config"]),
+            resume=run.get("resume", False),
+            on_nan="stop",
         )
         if dist.is_main():
             torch.save(model.state_dict(), out / f"{run['name']}.pt")
@@ -94,6 +116,7 @@ def train(spec: dict) -> None:
                 "steps": history.steps,
                 "epochs": history.epochs,
                 "meta": history.meta,
+                "diverged": history.diverged,
             }
             (out / f"{run['name']}.json").write_text(json.dumps(record))
 

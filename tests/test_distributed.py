@@ -16,6 +16,7 @@ Three launches of ``tests/_ddp_job.py`` (``python -m torch.distributed.run --sta
   per-GPU statistics), so the losses differ from the first step on but stay close;
 * a job killed (SIGKILL, rank 1) in the middle of epoch 2 and launched again resumes
   from rank 0's epoch-1 checkpoint and ends bitwise equal to the uninterrupted job;
+* one rank's NaN loss stops every rank at the same step;
 * each bad launch gets its error, on every rank, before training.
 """
 
@@ -86,6 +87,14 @@ def job(tmp_path_factory, data) -> Path:
         ],
         "bad": data["fmnist"],
     }
+    spec["runs"].append(
+        {
+            "name": "nan",
+            "data": data["fmnist"],
+            "config": {"epochs": 1},
+            "nan_at_step": 3,
+        }
+    )
     done = torchrun(spec, out, "main")
     assert done.returncode == 0, done.stderr[-3000:]
     return out
@@ -130,6 +139,15 @@ def test_without_syncbn_each_rank_normalises_its_own_32_images(job, reference) -
 def test_streaming_loader_two_ranks_equal_one_rank(job, data) -> None:
     one = one_process(data["jpeg"], epochs=2, sync_bn=True, batch_size=32)
     assert_float_equal(losses(job, "jpeg"), one)
+
+
+def test_one_ranks_nan_stops_both_at_that_step(job) -> None:
+    """Rank 1's loss turns NaN at step 3 (rank 0's is finite there): the averaged loss
+    is NaN on both, both stop at step 3 (the job ended: nobody was left waiting)."""
+    record = json.loads((job / "nan.json").read_text())
+    assert (
+        record["diverged"]["step"] == 3 and record["diverged"]["weights_from_step"] == 2
+    )
 
 
 def test_throughput_whole_job_and_per_rank(job) -> None:

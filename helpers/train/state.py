@@ -202,8 +202,9 @@ class Run:
             self.forward = torch.compile(self.forward)
         self.metrics = StepMetrics(config.log_every, device)
         self.progress = Progress()
+        processes = f" x {parallel.world} processes" if parallel.distributed else ""
         self.history = History(
-            device=describe_device(device, self.dtype),
+            device=describe_device(device, self.dtype) + processes,
             config=config.to_dict(),
             meta={
                 "dataset": train.name,
