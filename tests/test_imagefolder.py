@@ -257,3 +257,29 @@ def test_the_command_line_trains_resumes_and_refuses(folder, tmp_path, capsys) -
         assert stop.value.code == 2
         err = capsys.readouterr().err
         assert text in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_imagenette_profile_downloads_and_trains(folder, tmp_path, monkeypatch):
+    """What the Colab edition of chapter 5 runs, on the CPU and with 32-pixel crops:
+    ``--profile imagenette-t4`` without ``--data`` fetches Imagenette (here from a local
+    archive) and trains ResNet-18 on it."""
+    url, md5 = _imagenette_archive(folder, tmp_path)
+    monkeypatch.setitem(dl.IMAGENETTE, "160px", (url, md5))
+    monkeypatch.setenv("RESNET_BOOK_DATA", str(tmp_path / "data"))
+    args = ["--profile", "imagenette-t4", "--epochs", "1", "--batch-size", "8"]
+    args += [
+        "--crop",
+        "32",
+        "--device",
+        "cpu",
+        "--workers",
+        "0",
+        "--out",
+        str(tmp_path),
+    ]
+    assert cli.main(args) == 0
+    history = json.loads(
+        (tmp_path / "resnet18-imagenette-t4" / "history.json").read_text()
+    )
+    assert history["meta"]["classes"] == ["tench", "English springer"]
+    assert (tmp_path / "data" / "imagenette2-160" / "train").is_dir()
