@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.core.cli import OneLineParser, device_arg, whole_number
-from helpers.core.dist import BACKENDS, LaunchError
+from helpers.core.dist import BACKENDS, LaunchError, is_main
 from helpers.data.formats import DatasetError
 from helpers.experiments.imagenet import ImageNetJob, train_imagenet
 from helpers.experiments.imagenet_profiles import ARCHS, IMAGENET_PROFILES
+from helpers.train import CheckpointError
 
 __all__ = ["main", "build_parser", "job_from_args"]
 
@@ -114,11 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--data is required with --profile {args.profile}")
     try:
         history = train_imagenet(job_from_args(args))
-    except (LaunchError, DatasetError, ValueError) as e:
+    except (LaunchError, DatasetError, CheckpointError, ValueError) as e:
         parser.error(str(e))
-    print(
-        f"val error {history.final('val_error'):.2%} after {len(history.epochs)} epochs"
-    )
+    if is_main():  # under torchrun: one line, from rank 0
+        error, epochs = history.final("val_error"), len(history.epochs)
+        print(f"val error {error:.2%} after {epochs} epochs")
     return 0
 
 
