@@ -138,3 +138,29 @@ def test_only_the_writing_process_saves_checkpoints(tmp_path) -> None:
     history = fit(make_net(), toy_data(), cfg(epochs=1, checkpoint_path=str(path)))
     assert path.exists() and history.meta["world_size"] == 1
     assert history.meta["images_per_s_per_rank"] == [history.images_per_s]
+
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.mark.cuda
+@CUDA
+def test_syncbn_on_cuda_is_pytorchs() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4))
+    converted = convert_sync_batchnorm(model, torch.device("cuda"))
+    assert isinstance(converted[1], nn.SyncBatchNorm)
+
+
+@pytest.mark.cuda
+@CUDA
+def test_the_streaming_loader_feeds_a_gpu(tmp_path) -> None:
+    """One process on the GPU: pinned uint8 batches, normalised on the device."""
+    from helpers.data.imagefolder import load_image_folder
+    from helpers.data.streaming import StreamingLoader
+    from helpers.data.transforms import Recipe
+    from helpers.experiments.bench_dist import write_jpeg_folder
+
+    root = write_jpeg_folder(tmp_path, classes=2, per_class=8, size=(48, 64))
+    data = load_image_folder(root, "train", Recipe(scale=(40, 56), crop=32, resize=40))
+    x, y = next(iter(StreamingLoader(data, 8, device="cuda", workers=1)))
+    assert x.is_cuda and y.is_cuda and x.dtype == torch.float32
