@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import torch
 
 from helpers.core.atomic import write_text
-from helpers.core.cli import OneLineParser, device_arg, whole_number
+from helpers.core.cli import OneLineParser, device_arg, new_file, whole_number
 from helpers.experiments.bench import run_bench
 from helpers.experiments.bench_cpu import cpu_option_rows
 
@@ -28,18 +27,6 @@ DESCRIPTION = (
     "Training throughput (images/s) of helpers.train.fit against the textbook PyTorch "
     "pipeline (torchvision + DataLoader) and the pure-compute ceiling, on ResNet-20."
 )
-
-
-def _json_path(text: str) -> Path:
-    """argparse type: a file path whose folder exists (checked before hours of measuring)."""
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(
-            f"folder {path.parent} does not exist; create it first"
-        )
-    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json",
         metavar="FILE",
-        type=_json_path,
+        type=new_file,
         default=None,
         help="also write the results to this JSON file",
     )

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from helpers.core import dist
 from helpers.core.cli import OneLineParser, comma_list, whole_number
 from helpers.experiments.profiles import PROFILES, get_profile
 from helpers.experiments.reproduce import default_checkpoints, run_profile
@@ -114,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _log(line: str) -> None:
+    """Progress lines, from rank 0 only under torchrun."""
+    if dist.is_main():
+        print(line, flush=True)
+
+
 def _raise_interrupt(
     signum, frame
 ):  # SIGTERM -> KeyboardInterrupt: fit saves a checkpoint
@@ -138,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             depths=args.depths,
             resnet110=args.resnet110,
             max_tasks=args.max_tasks,
-            log=lambda s: print(s, flush=True),
+            log=_log,
             command=command_line(argv),
         )
     except KeyboardInterrupt:

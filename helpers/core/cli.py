@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 from typing import NoReturn
 
 import torch
 
-__all__ = ["OneLineParser", "whole_number", "comma_list", "device_arg"]
+__all__ = ["OneLineParser", "whole_number", "comma_list", "device_arg", "new_file"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -69,3 +70,15 @@ def device_arg(text: str) -> str:
             f"numbered from 0"
         )
     return text
+
+
+def new_file(text: str) -> Path:
+    """argparse type: a file path whose folder exists (checked before hours of measuring)."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"folder {path.parent} does not exist; create it first"
+        )
+    return path

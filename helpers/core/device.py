@@ -28,7 +28,8 @@ def describe_device(device: torch.device, amp_dtype: torch.dtype | None = None) 
     suffix = precision.get(amp_dtype, "")
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)}{suffix})"
-    return f"cpu ({torch.get_num_threads()} threads{suffix})"
+    n = torch.get_num_threads()
+    return f"cpu ({n} thread{'' if n == 1 else 's'}{suffix})"
 
 
 @functools.lru_cache(maxsize=1)

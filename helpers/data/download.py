@@ -5,7 +5,12 @@ notebook finds the same data wherever it runs. A download goes into the first fo
 path that is not Debian's: each file is checked against its published MD5 before it is kept,
 and a dataset's folder appears only when it is complete (:mod:`helpers.core.atomic`), so an
 interrupted download leaves nothing half-written. When a download fails or is disabled, the
-error names the URL, the error and the steps to place the files by hand.
+error names the URL, the error and the steps to place the files by hand. Under torchrun only
+rank 0 downloads; the other processes wait at a barrier, then find the files
+(:func:`helpers.core.dist.main_first`).
+
+Imagenette (fast.ai's 10 easy ImageNet classes, in the ImageNet folder layout) comes as a
+tar archive in three sizes; :func:`locate_imagenette` finds or downloads one.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from helpers.core import dist
 from helpers.core.atomic import atomic_path
 from helpers.data.formats import DatasetError, find_cifar, find_fmnist
 
@@ -27,6 +33,8 @@ __all__ = [
     "locate",
     "fetch",
     "download_dataset",
+    "locate_imagenette",
+    "IMAGENETTE",
 ]
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -41,6 +49,14 @@ FMNIST_MD5 = {
 }
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"
+# Imagenette v2 (https://github.com/fastai/imagenette): size -> (archive URL, MD5), the
+# checksums torchvision.datasets.Imagenette checks; "160px"/"320px": shorter side resized.
+_FASTAI = "https://s3.amazonaws.com/fast-ai-imageclas/"
+IMAGENETTE = {
+    "160px": (_FASTAI + "imagenette2-160.tgz", "e793b78cc4c9e9a4ccc0c1155377a412"),
+    "320px": (_FASTAI + "imagenette2-320.tgz", "3df6f0d01a2c9592104656642f5e78a3"),
+    "full": (_FASTAI + "imagenette2.tgz", "fe2fc210e6bb7c5664d602c3cd71e612"),
+}
 
 
 class DownloadError(DatasetError):
@@ -67,7 +83,12 @@ def locate(
     name: str, title: str, root: str | Path | None = None, download: bool = True
 ) -> Path:
     """The directory holding dataset ``name``'s files (``title`` names it in errors),
-    downloaded into the cache if allowed and needed."""
+    downloaded into the cache if allowed and needed (under torchrun: by rank 0)."""
+    with dist.main_first():
+        return _locate(name, title, root, download)
+
+
+def _locate(name: str, title: str, root: str | Path | None, download: bool) -> Path:
     dirs = dataset_search_path(root)
     finder = find_cifar if name == "cifar10" else find_fmnist
     for d in dirs:
@@ -83,6 +104,61 @@ def locate(
         if found is not None:
             return found.resolve()
     raise DatasetError(_missing_message(name, title, dirs))
+
+
+def locate_imagenette(
+    size: str = "160px", root: str | Path | None = None, download: bool = True
+) -> Path:
+    """The ``imagenette2[-160|-320]`` folder (train/ and val/ inside): found on the
+    search path or downloaded (MD5-checked, unpacked atomically; under torchrun by rank
+    0 while the others wait)."""
+    if size not in IMAGENETTE:
+        raise ValueError(f"Imagenette comes in sizes {list(IMAGENETTE)}; got {size!r}")
+    url, md5 = IMAGENETTE[size]
+    folder = Path(url).name.removesuffix(".tgz")
+    with dist.main_first():
+        dirs = dataset_search_path(root)
+        for d in dirs:
+            if (d / folder / "train").is_dir() and (d / folder / "val").is_dir():
+                return (d / folder).resolve()
+        if not download or os.environ.get("RESNET_BOOK_NO_DOWNLOAD", "") not in (
+            "",
+            "0",
+        ):
+            raise DatasetError(_imagenette_missing(url, folder, dirs))
+        try:
+            return _download_imagenette(url, md5, folder, _download_target(dirs))
+        except DownloadError as e:
+            raise DownloadError(_imagenette_missing(url, folder, dirs, str(e))) from e
+
+
+def _download_imagenette(url: str, md5: str, folder: str, target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    archive = target / Path(url).name
+    if not archive.exists():
+        fetch(url, archive, md5)
+    final = target / folder
+    with (
+        atomic_path(final) as staging,
+        tempfile.TemporaryDirectory(prefix=".imagenette.", dir=target) as unpacked,
+    ):
+        _unpack(archive, Path(unpacked))
+        os.replace(Path(unpacked) / folder, staging)  # the archive holds one folder
+    archive.unlink()
+    return final.resolve()
+
+
+def _imagenette_missing(
+    url: str, folder: str, dirs: list[Path], error: str | None = None
+) -> str:
+    why = f"the download failed ({error})" if error else "downloading is disabled"
+    target = _download_target(dirs)
+    return (
+        f"Imagenette ({folder}) not found (searched: {', '.join(map(str, dirs))}) and "
+        f"{why}. Download {url} and unpack it into {target}, so that "
+        f"{target / folder / 'train'} exists; or set RESNET_BOOK_DATA to the folder "
+        "that holds it."
+    )
 
 
 def _download_target(dirs: list[Path]) -> Path:

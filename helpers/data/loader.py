@@ -158,6 +158,11 @@ class DeviceLoader:
     kind: "channel" (per-channel mean/std), "pixel" (subtract the per-pixel mean image, as in
     the paper) or "none", with the statistics of ``dataset``. Randomness comes from a private
     ``torch.Generator`` seeded with ``seed``, so a run is reproducible and resumable.
+
+    Under ``torchrun``, every process holds the whole (small) dataset and draws the same
+    epoch plan; process ``rank`` of ``world_size`` takes its ``batch_size / world_size``
+    images of each global batch of ``batch_size`` (``len`` counts global batches), so the
+    processes together see exactly what one process would.
     """
 
     def __init__(
@@ -173,6 +178,8 @@ class DeviceLoader:
         channels_last: bool = False,
         drop_last: bool | None = None,
         pad: int = 4,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         if not isinstance(normalize, Normalization):
             normalize = Normalization.of(normalize, dataset)
@@ -189,6 +196,12 @@ class DeviceLoader:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if len(dataset) == 0:
             raise ValueError(f"dataset {dataset.name}/{dataset.split} is empty")
+        self.shard = rank * (batch_size // world_size), batch_size // world_size
+        if batch_size % world_size or not 0 <= rank < world_size:
+            raise ValueError(
+                f"process {rank} of {world_size} cannot take an equal share of a batch "
+                f"of {batch_size} images"
+            )
         self.device = resolve_device(device)
         self.dataset = dataset
         self.batch_size = batch_size
@@ -243,8 +256,10 @@ class DeviceLoader:
         """One pass over the data; ``start_batch`` skips batches (used to resume mid-epoch)."""
         self._epoch_state = self.generator.get_state()
         plan = self._epoch_plan()
+        first, size = self.shard  # this process's part of each global batch
         for i in range(start_batch, len(self)):
-            sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
+            start = i * self.batch_size + first
+            sl = slice(start, min(start + size, len(self.dataset)))
             idx = plan[0][sl]
             x = self.images[idx]
             if self.augment:

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from helpers.core import dist
 from helpers.core.atomic import atomic_path
 from helpers.core.device import resolve_device
 from helpers.core.paths import cache_root, checkpoint_dir
@@ -134,10 +135,12 @@ def train_cached(
     model, history, config = _train(
         model_name, kwargs, prof, seed, progress, checkpoint
     )
-    _store(entry, model, history, config)
-    checkpoint.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # leave no empty folder behind
-        checkpoint.parent.rmdir()
+    if dist.is_main():  # under torchrun rank 0 stores; the others wait for it
+        _store(entry, model, history, config)
+        checkpoint.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # leave no empty folder behind
+            checkpoint.parent.rmdir()
+    dist.barrier()
     history.from_cache = False
     return model.eval(), history
 

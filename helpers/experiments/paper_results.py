@@ -402,6 +402,77 @@ TORCHVISION_V1_TOP1: dict[str, float] = {
 }
 
 
+@dataclass(frozen=True)
+class TrainingRun:
+    """A published ImageNet training run: what it reached, on what, in how long."""
+
+    who: str
+    model: str
+    hardware: str
+    epochs: int
+    hours: float | None  # wall-clock time of the whole run (None: not reported)
+    top1_accuracy: float | None  # %, ImageNet validation (None: not quoted here)
+    note: str
+    source: str  # a references.bib key
+
+
+#: Anchors for chapter 5's "Training it yourself": all QUOTED. Goyal et al. (2017) give
+#: 29 hours for their 8-GPU baseline and 1 hour at batch 8192; FFCV's times and accuracies
+#: are the configuration table of github.com/libffcv/ffcv-imagenet (Leclerc et al.).
+IMAGENET_TRAINING_RUNS: tuple[TrainingRun, ...] = (
+    TrainingRun(
+        "Goyal et al., baseline",
+        "ResNet-50",
+        "8 x Tesla P100",
+        90,
+        29.0,
+        None,
+        "batch 256 (32 per GPU)",
+        "goyal2017accurate",
+    ),
+    TrainingRun(
+        "Goyal et al., large batch",
+        "ResNet-50",
+        "256 x Tesla P100",
+        90,
+        1.0,
+        None,
+        "batch 8192, linear scaling rule + 5-epoch warm-up",
+        "goyal2017accurate",
+    ),
+    TrainingRun(
+        "FFCV",
+        "ResNet-50",
+        "8 x A100",
+        16,
+        14.9 / 60,
+        73.8,
+        "fast JPEG pipeline, progressive resizing, label smoothing",
+        "leclerc2023ffcv",
+    ),
+    TrainingRun(
+        "FFCV",
+        "ResNet-50",
+        "8 x A100",
+        88,
+        77.2 / 60,
+        78.4,
+        "the same recipe, longer",
+        "leclerc2023ffcv",
+    ),
+    TrainingRun(
+        "FFCV",
+        "ResNet-18",
+        "1 x A100",
+        16,
+        35.0 / 60,
+        66.9,
+        "one GPU",
+        "leclerc2023ffcv",
+    ),
+)
+
+
 def architecture(name: str) -> Architecture:
     """Look up an entry of :data:`ARCHITECTURES` by its ``name`` (case-insensitive prefix)."""
     hits = [a for a in ARCHITECTURES if a.name.lower().startswith(name.lower())]
@@ -430,4 +501,5 @@ def sources() -> set[str]:
     keys |= {r.source for r in (*CIFAR10_TABLE6, *PREACT_RESULTS)}
     keys |= {a.source for a in ARCHITECTURES}
     keys |= {t.source for t in LATER_RESNET50}
+    keys |= {t.source for t in IMAGENET_TRAINING_RUNS}
     return keys

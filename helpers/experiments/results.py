@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from helpers.core import dist
 from helpers.core.atomic import write_text
 from helpers.experiments.profiles import Profile
 
@@ -346,4 +347,6 @@ class ResultsFile:
             "updated": now(),
             "seeds": sorted({r["seed"] for r in doc["runs"]}),
         }
-        write_text(self.path, json.dumps(doc, indent=1) + "\n")
+        if dist.is_main():  # under torchrun rank 0 writes, and every rank waits for it,
+            write_text(self.path, json.dumps(doc, indent=1) + "\n")
+        dist.barrier()  # so that all read the same files and take the same turns

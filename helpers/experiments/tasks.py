@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from helpers.core import dist
 from helpers.core.atomic import atomic_path
 from helpers.experiments.context import Context, Net
 from helpers.experiments.results import now
@@ -102,8 +103,12 @@ def degradation(ctx: Context, net: Net, seed: int, order: int) -> dict[str, Any]
         **overrides,
     )
     history = fit(model, ctx.train, config, val=ctx.test, resume=True, on_nan="stop")
-    with atomic_path(ctx.weights(net, seed)) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    if dist.is_main():  # rank 0 writes; all wait, so all see the file
+        with atomic_path(ctx.weights(net, seed)) as tmp:
+            torch.save(
+                {k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp
+            )
+    dist.barrier()
     ctx.models[(net.name, seed)] = model.eval()
     shape = (1, ctx.train.in_channels, *ctx.train.images.shape[-2:])
     epochs, steps = _curves(history)

@@ -86,16 +86,23 @@ def check_compatible(
 
 class Checkpointer:
     """When and where ``fit`` saves, and how it resumes. ``run`` is a ``helpers.train.state.Run``:
-    its ``state_dict()`` is what is saved, and its ``load_state_dict`` what a resume calls."""
+    its ``state_dict()`` is what is saved, and its ``load_state_dict`` what a resume calls.
+    Under torchrun rank 0 saves (``write``) and every process resumes from that file, so
+    it must be on a file system all machines see."""
 
-    def __init__(self, path: str | Path | None, every: int = 1) -> None:
+    def __init__(
+        self, path: str | Path | None, every: int = 1, write: bool = True
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self.every = max(1, every)
+        self.write = write  # under torchrun only rank 0 writes; every rank resumes
 
     def due(self, epoch: int, last: bool) -> bool:
         return self.path is not None and (epoch % self.every == 0 or last)
 
     def save(self, run) -> None:
+        if not self.write:
+            return
         state = run.state_dict()
         state.update(
             config=run.config.to_dict(), model_signature=model_signature(run.model)

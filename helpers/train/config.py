@@ -8,9 +8,10 @@ from typing import Any
 
 from helpers.data.loader import check_normalize
 
-__all__ = ["TrainConfig", "SCHEDULES"]
+__all__ = ["TrainConfig", "SCHEDULES", "LR_SCALINGS"]
 
 SCHEDULES = ("step", "cosine", "constant")
+LR_SCALINGS = ("none", "linear")
 
 
 @dataclass
@@ -18,6 +19,11 @@ class TrainConfig:
     """Everything that controls a training run. Defaults follow He et al. (2016), Sec. 4.2.
 
     Give either ``epochs`` or ``iterations`` (the paper counts iterations: 64k at batch 128).
+    ``batch_size`` is the GLOBAL batch: the images of one optimizer step over all processes
+    of a ``torchrun`` job, each taking ``batch_size / world_size`` of them
+    (:func:`helpers.core.dist.per_rank_batch`), as the paper counts 256 on 8 GPUs. So the
+    learning rate and the schedule do not change with the number of processes; they change
+    with ``batch_size`` only when ``lr_scaling="linear"`` asks for it.
     ``milestones``: a float in (0, 1] is a fraction of training (0.5 = half way), an int is an
     iteration number; the paper's are (32_000, 48_000) with ``iterations=64_000``. With the
     step schedule, a milestone past the last iteration is an error (raised by ``fit`` before
@@ -28,8 +34,12 @@ class TrainConfig:
         10  # passes over the training set (ignored when iterations is set)
     )
     iterations: int | None = None  # optimizer steps; the paper stops at 64k
-    batch_size: int = 128  # images per step (the paper: 128, on 2 GPUs)
-    lr: float = 0.1  # peak learning rate
+    batch_size: int = 128  # images per step over ALL processes (paper: 128, on 2 GPUs)
+    lr: float = 0.1  # peak learning rate (at lr_base_batch when lr_scaling="linear")
+    # "linear": lr * batch_size / lr_base_batch, reached by a linear warm-up over
+    # warmup_iters from lr itself (the linear scaling rule, Goyal et al. 2017); "none": lr
+    lr_scaling: str = "none"
+    lr_base_batch: int = 256  # the batch that `lr` is meant for (Goyal et al.: 256)
     momentum: float = 0.9
     nesterov: bool = False
     weight_decay: float = 1e-4  # L2 penalty on all weights (paper: 1e-4)
@@ -66,6 +76,11 @@ class TrainConfig:
     checkpoint_every: int = 1  # save every this many epochs
     progress: bool = True  # tqdm progress bar
     num_threads: int | None = None  # torch CPU threads during fit (None = leave as is)
+    sync_bn: bool = False  # batch-norm statistics of the global batch under torchrun
+    dist_backend: str | None = None  # process group: None = NCCL on CUDA, Gloo on CPU
+    workers: int | None = (
+        None  # image-folder data: loader processes per rank (None: auto)
+    )
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
@@ -80,6 +95,14 @@ class TrainConfig:
         if self.iterations is not None and not _positive_int(self.iterations):
             raise ValueError(
                 f"iterations must be a positive whole number, got {self.iterations!r}"
+            )
+        if self.lr_scaling not in LR_SCALINGS:
+            raise ValueError(
+                f"lr_scaling must be one of {LR_SCALINGS}, got {self.lr_scaling!r}"
+            )
+        if not _positive_int(self.lr_base_batch):
+            raise ValueError(
+                f"lr_base_batch must be a positive whole number, got {self.lr_base_batch!r}"
             )
         if not _positive_int(self.batch_size):
             raise ValueError(
@@ -136,6 +159,8 @@ class TrainConfig:
         "num_threads",
         "eval_every",
         "log_every",
+        "dist_backend",
+        "workers",
     )
 
 

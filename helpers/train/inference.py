@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.core.device import resolve_device
+from helpers.core.dist import all_reduce_sum
 from helpers.core.precision import amp_dtype
 from helpers.data import Dataset, DeviceLoader, Normalization, normalization_of
 from helpers.data.loader import check_normalize
@@ -24,6 +25,7 @@ __all__ = [
     "predict",
     "evaluate",
     "check_model_fits_data",
+    "evaluate_stream",
 ]
 
 
@@ -166,21 +168,25 @@ def check_model_fits_data(
 
     One forward pass of two images in eval mode (no state changes, no randomness used).
     """
-    if not isinstance(data, Dataset):
+    shape = getattr(data, "input_shape", None)  # an image folder: the crop's shape
+    if not isinstance(data, Dataset) and shape is None:
         raise TypeError(
             f"expected a helpers.data.Dataset (uint8 images (N, C, H, W), int64 labels, class "
             f"names, mean/std), got {type(data).__name__}; load one with "
             "helpers.data.load_dataset(...) or build one with helpers.data.Dataset(...)"
         )
     device = resolve_device(device) if device is not None else model_device(model)
-    x = data.images[:2].to(device).float()
+    if isinstance(data, Dataset):
+        x, shape = data.images[:2].to(device).float(), tuple(data.images.shape[1:])
+    else:
+        x = torch.zeros((2, *shape), device=device)
     was_training = model.training
     model.eval()
     try:
         out = model(x)
     except RuntimeError as e:
         raise ValueError(
-            f"the model cannot take {data.name} images of shape {tuple(data.images.shape[1:])} "
+            f"the model cannot take {data.name} images of shape {shape} "
             f"(create it with in_channels={data.in_channels}): {str(e).splitlines()[0]}"
         ) from e
     finally:
@@ -190,3 +196,41 @@ def check_model_fits_data(
             f"the model outputs {tuple(out.shape[1:])} values per image but {data.name} has "
             f"{data.num_classes} classes (create it with num_classes={data.num_classes})"
         )
+
+
+@torch.no_grad()
+def evaluate_stream(model: nn.Module, loader, dtype: torch.dtype | None = None) -> dict:
+    """Loss, top-1 and top-5 error of ``model`` over a streaming evaluation loader
+    (:class:`helpers.data.streaming.StreamingLoader`), summed over all processes of a
+    torchrun job (each evaluates its share). With 10 crops per image the softmax
+    probabilities of the crops are averaged ("10-crop testing", He et al. 2016, Table 3)
+    and the loss is the cross-entropy of the averaged probabilities."""
+    was_training = model.training
+    model.eval()
+    sums = torch.zeros(4, dtype=torch.float64, device=loader.device)
+    for x, y in loader.iter_epoch():
+        with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
+            logits = model(x).float()  # (B * crops, classes)
+        probs = logits.softmax(1).view(y.shape[0], loader.crops, -1).mean(1)
+        nll = -probs.gather(1, y[:, None]).clamp_min(1e-12).log()
+        top5 = probs.topk(min(5, probs.shape[1]), dim=1).indices
+        hit5 = (top5 == y[:, None]).any(1)
+        sums += torch.stack(
+            [
+                nll.sum().double(),
+                (top5[:, 0] != y).sum().double(),
+                (~hit5).sum().double(),
+                torch.tensor(
+                    float(y.shape[0]), device=sums.device, dtype=torch.float64
+                ),
+            ]
+        )
+    all_reduce_sum(sums)
+    model.train(was_training)
+    n = max(float(sums[3]), 1.0)
+    return {
+        "loss": float(sums[0]) / n,
+        "error": float(sums[1]) / n,
+        "top5_error": float(sums[2]) / n,
+        "n": int(sums[3]),
+    }

@@ -5,6 +5,12 @@ Read it top-down: ``fit`` checks its inputs and runs epochs; an epoch is a seque
 precision, metrics, history) is built once per call of ``fit``, and the checkpointer and the
 callbacks (progress bar, live plot) only read it. Per-step losses stay on the device and are
 read back every ``log_every`` steps, which is also when a NaN is noticed.
+
+Under ``torchrun`` the same code trains data-parallel (:mod:`helpers.train.distributed`):
+each process computes its share of every global batch, DDP averages the gradients, the
+per-step loss and error are averaged over the processes (so every process sees the same
+numbers, NaNs included, and all stop together), and only rank 0 writes checkpoints and
+shows progress.
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.device import resolve_device
-from helpers.data import Dataset
+from helpers.train.arguments import check_fit_arguments
 from helpers.train.callbacks import Callback, ProgressBar
 from helpers.train.checkpoint import Checkpointer
 from helpers.train.config import TrainConfig
+from helpers.train.distributed import agree, setup
 from helpers.train.history import History
-from helpers.train.inference import evaluate
+from helpers.train.inference import evaluate, evaluate_stream
 from helpers.train.schedule import lr_at
 from helpers.train.state import GoodWeights, Run
 
@@ -66,9 +72,9 @@ def train_step(
 # ---------------------------------------------------------------- fit
 def fit(
     model: nn.Module,
-    train: Dataset,
+    train,
     config: TrainConfig,
-    val: Dataset | None = None,
+    val=None,
     resume: bool = False,
     on_nan: str = "raise",
     callbacks: Sequence[Callback] = (),
@@ -85,60 +91,36 @@ def fit(
     (``on_nan="raise"``) or returns the history so far with ``history.diverged`` set
     (``on_nan="stop"``). The caller's global RNG state is left as it was. ``callbacks``
     (e.g. :func:`helpers.book.plots.live_plot`) see each log entry and each epoch's history.
+
+    ``train``/``val`` are :class:`helpers.data.Dataset`s (kept on the device) or image
+    folders (:func:`helpers.data.imagefolder.load_image_folder`, streamed). Started by
+    ``torchrun``, every process runs this same call (see the module docstring); a bad
+    launch raises :class:`helpers.core.dist.LaunchError` on all of them before training.
     """
-    _check_call(model, train, config, val, resume, on_nan)
-    device = resolve_device(config.device)
+    check_fit_arguments(model, train, config, val, resume, on_nan)
+    parallel = setup(config)
+    agree(parallel, config, model, train)
+    device = parallel.device
     cuda = [device.index or 0] if device.type == "cuda" else []
     with _threads(config.num_threads), torch.random.fork_rng(devices=cuda):
         torch.manual_seed(
             config.seed
         )  # dropout etc.; the data order has its own generator
-        run = Run(model, train, config, val)
-        checkpointer = Checkpointer(config.checkpoint_path, config.checkpoint_every)
+        run = Run(model, train, config, val, parallel)
+        checkpointer = Checkpointer(
+            config.checkpoint_path, config.checkpoint_every, write=parallel.is_main
+        )
         if resume:
             checkpointer.resume(run)
         return _train(run, checkpointer, on_nan, callbacks)
 
 
-def _check_call(model, train, config, val, resume, on_nan) -> None:
-    """Every argument error, raised before anything is trained."""
-    if on_nan not in ("raise", "stop"):
-        raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
-    if not isinstance(config, TrainConfig):
-        raise TypeError(
-            f"config must be a helpers.train.TrainConfig, got {type(config).__name__}"
-        )
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    for name, data in (("train", train), ("val", val)):
-        if data is not None and not isinstance(data, Dataset):
-            raise TypeError(
-                f"{name} must be a helpers.data.Dataset (uint8 images kept on the device and "
-                f"augmented in batches), got {type(data).__name__}; load one with "
-                "helpers.data.load_dataset(...) or wrap uint8 tensors in helpers.data.Dataset(...)"
-            )
-    if val is not None and (
-        val.num_classes != train.num_classes
-        or val.images.shape[1:] != train.images.shape[1:]
-    ):
-        raise ValueError(
-            f"val ({val.name}) does not match train ({train.name}): other classes or image shape"
-        )
-    if len(train) < config.batch_size:
-        raise ValueError(
-            f"batch_size {config.batch_size} is larger than the training set ({len(train)} images)"
-        )
-    if resume and config.checkpoint_path is None:
-        raise ValueError(
-            "resume=True needs config.checkpoint_path (the file to continue from)"
-        )
-
-
 def _train(
     run: Run, checkpointer: Checkpointer, on_nan: str, extra: Sequence[Callback]
 ) -> History:
-    bar = ProgressBar(run.total, run.progress.step, run.config.progress)
-    callbacks = [bar, *extra]
+    main = run.parallel.is_main  # only rank 0 shows progress and calls back
+    bar = ProgressBar(run.total, run.progress.step, run.config.progress and main)
+    callbacks = [bar, *extra] if main else [bar]
     good = GoodWeights(run.model)
     t_start = time.perf_counter()
     run.model.train()
@@ -152,7 +134,7 @@ def _train(
                 run.history.wall_time_s = _wall(run.history, t_start)
                 checkpointer.save(run)
     except KeyboardInterrupt:
-        if checkpointer.path is not None:
+        if checkpointer.path is not None and main:
             run.history.wall_time_s = _wall(run.history, t_start)
             checkpointer.save(run)
             callbacks[0].write(
@@ -163,8 +145,8 @@ def _train(
     finally:
         for callback in callbacks:
             callback.close()
-    _finish(run.history, t_start, run.config)
-    if run.config.progress:
+    _finish(run, t_start)
+    if run.config.progress and main:
         print(_summary(run.history))
     return run.history
 
@@ -191,8 +173,10 @@ def _train_epoch(
             run.dtype,
             run.config.grad_clip,
         )
-        run.metrics.add(p.step, loss, err, y.shape[0])
-        p.seen, p.step, p.batch = p.seen + y.shape[0], p.step + 1, p.batch + 1
+        loss, err = run.parallel.mean(loss, err)  # the global batch's, on every rank
+        n = y.shape[0] * run.parallel.world
+        run.metrics.add(p.step, loss, err, n)
+        p.seen, p.step, p.batch = p.seen + n, p.step + 1, p.batch + 1
         if p.step % k == 0 or p.step == run.total:
             bad = run.metrics.first_bad(p.step)
             if bad is not None:
@@ -239,20 +223,31 @@ def _end_epoch(run: Run, callbacks: list) -> None:
     }
     due = config.eval_every and epoch % config.eval_every == 0
     if run.val is not None and (due or last):
-        result = evaluate(
-            run.model,
-            run.val,
-            run.device,
-            channels_last=run.channels_last,
-            amp=config.amp,
-        )
-        run.model.train()
-        row["val_loss"], row["val_error"] = result["loss"], result["error"]
+        row.update(_validate(run))
     run.history.epochs.append(row)
     run.metrics.reset_epoch()
     p.epoch, p.seen, p.batch, p.in_epoch = epoch, 0, 0, False
     for callback in callbacks:
         callback.on_epoch(run.history)
+
+
+def _validate(run: Run) -> dict:
+    """Validation loss and error (each process evaluates a held-in-memory set whole; a
+    streamed one is split over the processes and the sums all-reduced)."""
+    if run.val_loader is not None:
+        result = evaluate_stream(run.model, run.val_loader, run.dtype)
+        out = {"val_top5_error": result["top5_error"]}
+    else:
+        result = evaluate(
+            run.model,
+            run.val,
+            run.device,
+            channels_last=run.channels_last,
+            amp=run.config.amp,
+        )
+        out = {}
+    run.model.train()
+    return {"val_loss": result["loss"], "val_error": result["error"], **out}
 
 
 def _diverged(
@@ -266,7 +261,7 @@ def _diverged(
     step, value = bad
     lr = _lr(run, step - 1)
     restored = good.restore()
-    _finish(run.history, t_start, run.config)
+    _finish(run, t_start)
     run.history.diverged = {
         "step": step,
         "lr": lr,
@@ -315,13 +310,21 @@ def _wall(history: History, t_start: float) -> float:
     return history.meta.get("wall_before_s", 0.0) + time.perf_counter() - t_start
 
 
-def _finish(history: History, t_start: float, config: TrainConfig) -> None:
+def _finish(run: Run, t_start: float) -> None:
+    """Wall time and throughput: images/s of the whole job (all processes) and of each
+    process (its share of the images over its own training time)."""
+    history = run.history
     history.wall_time_s = _wall(history, t_start)
     steps = history.steps[-1]["step"] if history.steps else 0
     train_time = history.meta.get("train_time_s", 0.0)
-    history.images_per_s = (
-        steps * config.batch_size / train_time if train_time > 0 else 0.0
+    rate = steps * run.config.batch_size / train_time if train_time > 0 else 0.0
+    history.images_per_s = rate
+    history.meta["images_per_s_per_rank"] = run.parallel.gather(
+        rate / run.parallel.world
     )
+    wait = getattr(run.loader, "wait_s", None)
+    if wait is not None:
+        history.meta["loader_wait_s"] = wait
 
 
 def _summary(h: History) -> str:

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from helpers.core.device import describe_device, resolve_device
+from helpers.core.device import describe_device
 from helpers.core.precision import amp_dtype, grad_scaler, prefer_channels_last
 from helpers.data import Dataset, DeviceLoader, Normalization, set_normalization
 from helpers.train.config import TrainConfig
+from helpers.train.distributed import Parallel, wrap
 from helpers.train.history import History
 from helpers.train.inference import check_model_fits_data
 from helpers.train.schedule import milestone_steps
@@ -134,14 +135,47 @@ class Progress:
     )
 
 
+def make_loader(
+    data, config: TrainConfig, parallel: Parallel, normalization, channels_last, train
+):
+    """This process's loader of ``data``: the device-resident one for a
+    :class:`helpers.data.Dataset`, the streaming one for an image folder."""
+    common = dict(
+        train=train,
+        augment=config.augment,
+        device=parallel.device,
+        seed=config.seed,
+        normalize=normalization,
+        channels_last=channels_last,
+        rank=parallel.launch.rank,
+        world_size=parallel.world,
+    )
+    if isinstance(data, Dataset):
+        return DeviceLoader(data, config.batch_size, **common)
+    from helpers.data.streaming import StreamingLoader, default_workers
+
+    local = parallel.launch.local_world_size
+    workers = default_workers(local) if config.workers is None else config.workers
+    return StreamingLoader(data, config.batch_size, workers=workers, **common)
+
+
 class Run:
-    """What one call of ``fit`` builds: loader, optimizer, precision, metrics, history."""
+    """What one call of ``fit`` builds: loader, optimizer, precision, metrics, history.
+
+    ``model`` is what checkpoints and evaluation use; ``forward`` is what a training step
+    calls: the model, or under torchrun its DistributedDataParallel wrapper."""
 
     def __init__(
-        self, model: nn.Module, train: Dataset, config: TrainConfig, val: Dataset | None
+        self,
+        model: nn.Module,
+        train,
+        config: TrainConfig,
+        val,
+        parallel: Parallel,
     ) -> None:
         self.config, self.model, self.train_data, self.val = config, model, train, val
-        self.device = device = resolve_device(config.device)
+        self.parallel = parallel
+        self.device = device = parallel.device
         self.dtype = amp_dtype(device, config.amp)
         self.channels_last = config.channels_last
         if self.channels_last is None:  # the device's own preference
@@ -151,16 +185,11 @@ class Run:
         check_model_fits_data(model, train, device)
         self.normalization = Normalization.of(config.normalize, train)
         set_normalization(model, self.normalization)
-        self.loader = DeviceLoader(
-            train,
-            config.batch_size,
-            train=True,
-            augment=config.augment,
-            device=device,
-            seed=config.seed,
-            normalize=self.normalization,
-            channels_last=self.channels_last,
-        )
+        norm, cl = self.normalization, self.channels_last
+        self.loader = make_loader(train, config, parallel, norm, cl, train=True)
+        self.val_loader = None  # streaming validation data: sharded over the processes
+        if val is not None and not isinstance(val, Dataset):
+            self.val_loader = make_loader(val, config, parallel, norm, cl, train=False)
         self.steps_per_epoch = len(self.loader)
         self.total = config.iterations or config.epochs * self.steps_per_epoch
         self.n_epochs = math.ceil(self.total / self.steps_per_epoch)
@@ -168,11 +197,14 @@ class Run:
             milestone_steps(config, self.total)  # a milestone past the end raises here
         self.optimizer = make_optimizer(model, config, device)
         self.scaler = grad_scaler(device, self.dtype)
-        self.forward = torch.compile(model) if config.compile else model
+        self.forward = wrap(model, parallel, config.sync_bn)
+        if config.compile:
+            self.forward = torch.compile(self.forward)
         self.metrics = StepMetrics(config.log_every, device)
         self.progress = Progress()
+        processes = f" x {parallel.world} processes" if parallel.distributed else ""
         self.history = History(
-            device=describe_device(device, self.dtype),
+            device=describe_device(device, self.dtype) + processes,
             config=config.to_dict(),
             meta={
                 "dataset": train.name,
@@ -180,6 +212,8 @@ class Run:
                 "steps_per_epoch": self.steps_per_epoch,
                 "total_steps": self.total,
                 "train_time_s": 0.0,
+                "world_size": parallel.world,
+                "per_rank_batch": parallel.per_rank_batch,
             },
         )
 
