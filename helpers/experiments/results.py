@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
 import platform
 import shlex
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -286,15 +288,16 @@ def provenance(
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (``flock`` on a hidden file beside it) so that two
-    workers never write the same results file at once; no lock where flock is missing."""
+    """An exclusive lock on ``path`` (``flock`` on a file in the temporary folder named
+    after it, so results/ holds only results) so that two workers on this machine never
+    write the same results file at once; no lock where flock is missing."""
     try:
         import fcntl
     except ImportError:  # Windows: one worker at a time
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "w") as handle:
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"resnet-book-{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
