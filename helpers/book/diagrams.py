@@ -28,6 +28,7 @@ __all__ = [
     "imagenet_arch",
     "arch_from_model",
     "draw_arch",
+    "ONE_ROW_UNITS",
 ]
 
 _COLORS = {
@@ -40,6 +41,9 @@ _COLORS = {
 
 FONT_PT = 9  # labels: 9 pt at the book's 100 dpi is 12.5 CSS px (helpers.core.figstyle)
 ROW_UNITS = 12.6  # drawing units per row; a longer network wraps onto the next row
+# Wide enough for every CIFAR network up to n = 18 blocks per stage in one row: a slider over
+# those uses it so that no setting leaves an empty second row in the picture.
+ONE_ROW_UNITS = 16.5
 
 
 def _elements(
