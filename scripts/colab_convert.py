@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 from book_meta import author_names, read_config, site_url
-from colab_glue import SENTENCE_TAG, split_cell
+from colab_glue import CELL_METADATA, SENTENCE_TAG, split_cell
 from colab_myst import Page, convert_markdown, labels_in
 
 # ---------------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def split_markdown(cell, converted: str) -> list[nbformat.NotebookNode]:
             piece = nbformat.v4.new_markdown_cell(source)
         else:
             piece = nbformat.v4.new_code_cell(source)
-            piece.metadata = {"tags": [SENTENCE_TAG]}
+            piece.metadata = {"tags": [SENTENCE_TAG], **copy.deepcopy(CELL_METADATA)}
         if "id" in cell:
             piece.id = cell.id if k == 0 else f"{cell.id}-{k}"
         else:

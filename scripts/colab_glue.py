@@ -11,7 +11,8 @@ markdown cell into
 - code cells that display a glued figure with its caption (``show_figure``).
 
 So a Colab reader reads the website's sentences with their own numbers, and no markdown cell
-carries a placeholder. A sentence cell tells the reader what it is, in one comment line.
+carries a placeholder. A sentence cell tells the reader what it is in its title line, and Colab
+folds its code (a form cell), so the paragraph is not shown twice.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import re
 VALUE = "\ue000"  # wraps a pasted value's placeholder, {name} or {name:format}
 FIGURE = "\ue001"  # wraps the name of a glued figure, at the start of its block
 SENTENCE_TAG = "colab-sentence"  # metadata tag of the generated cells
-SENTENCE_COMMENT = "# The website's sentences, with this run's numbers:"
-FIGURE_COMMENT = "# The figure computed above, with its caption:"
+# "# @title" names a Colab form: Colab shows the title and the output and folds the code (the
+# cell's metadata says so too, for Colab and JupyterLab: CELL_METADATA).
+SENTENCE_COMMENT = "# @title The website's sentences, with this run's numbers"
+FIGURE_COMMENT = "# @title The figure computed above, with its caption"
+CELL_METADATA = {"cellView": "form", "jupyter": {"source_hidden": True}}
 # What paste.PLACEHOLDER fills: a brace pair like this must not occur in the prose itself.
 PLACEHOLDER = re.compile(r"\{[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?::[^{}]*)?\}")
 

@@ -55,6 +55,16 @@ def test_no_placeholder_left_in_colab(chapter: Path) -> None:
             )
 
 
+def test_sentence_cells_are_colab_forms() -> None:
+    """Colab shows a sentence cell's title and output, not its code (the paragraph once)."""
+    cells = [c for chapter in CHAPTERS for c in colab(chapter).cells if is_sentence(c)]
+    assert cells
+    for cell in cells:
+        assert cell.source.startswith("# @title ")
+        assert cell.metadata["cellView"] == "form"
+        assert cell.metadata["jupyter"]["source_hidden"] is True
+
+
 def test_every_pasted_value_becomes_a_sentence_cell() -> None:
     chapter_pastes = sum(
         len(re.findall(r"\{glue:(?:text|md)\}`", c.source))
@@ -129,6 +139,15 @@ def glued_by_code_cell(chapter: Path) -> list[set[str]]:
     if not executed.is_file():
         pytest.skip(f"no executed {chapter.name} in {BUILD}: build the book first")
     nb = json.loads(executed.read_text(encoding="utf-8"))
+    built = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    source = [
+        c.source
+        for c in nbformat.read(chapter, as_version=4).cells
+        if c.cell_type == "code"
+    ]
+    assert built == source, (
+        f"{executed} is older than {chapter.name}: build the book again"
+    )
     return [
         {
             o["metadata"]["scrapbook"]["name"]
