@@ -53,6 +53,37 @@ def _map_display(attr: torch.Tensor) -> torch.Tensor:
     return (m / hi).clamp(0, 1)
 
 
+def _label_zero(ax: plt.Axes) -> None:
+    ax.text(
+        0.5,
+        0.5,
+        ZERO_LABEL,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="white",
+        fontsize=9,
+    )
+
+
+def _frame(axes, row_names: list[str]) -> None:
+    """Row names on the left (", " breaks a line), no ticks or spines on any panel."""
+    for i, name in enumerate(row_names):
+        axes[i, 0].set_ylabel(
+            name.replace(", ", "\n"),
+            fontsize=9,
+            rotation=0,
+            ha="right",
+            va="center",
+            labelpad=6,
+        )
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+
+
 def plot_attributions(
     images: torch.Tensor,
     maps: dict[str, torch.Tensor],
@@ -64,7 +95,8 @@ def plot_attributions(
     """A grid: one column per image, first row the images, then one row per attribution map.
 
     Each map shows |attribution| summed over channels, scaled to its own 99th percentile (the
-    colour bar); a map that is zero everywhere is labelled so. A row name may contain ", " to break it into two lines (``"IG, ResNet-56"``).
+    colour bar); a map that is zero everywhere is labelled so. A row name may contain ", " to
+    break it into two lines (``"IG, ResNet-56"``).
     ``provenance`` is ignored: it belongs in the figure's caption.
     """
     from helpers.core.figstyle import figsize
@@ -94,30 +126,8 @@ def plot_attributions(
                 _map_display(attr[j]).numpy(), cmap=cmap, vmin=0, vmax=1
             )
             if zero_maps(attr[j : j + 1])[0]:  # black for a reason: say so
-                axes[i, j].text(
-                    0.5,
-                    0.5,
-                    ZERO_LABEL,
-                    transform=axes[i, j].transAxes,
-                    ha="center",
-                    va="center",
-                    color="white",
-                    fontsize=9,
-                )
-    for i, name in enumerate(["input", *maps.keys()]):
-        axes[i, 0].set_ylabel(
-            name.replace(", ", "\n"),
-            fontsize=9,
-            rotation=0,
-            ha="right",
-            va="center",
-            labelpad=6,
-        )
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for spine in ax.spines.values():
-            spine.set_visible(False)
+                _label_zero(axes[i, j])
+    _frame(axes, ["input", *maps.keys()])
     if shown is not None:
         bar = fig.colorbar(shown, ax=axes[1:, :], shrink=0.9, pad=0.02)
         bar.set_label("|attribution|, scaled per map")

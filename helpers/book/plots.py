@@ -219,9 +219,19 @@ def plot_confusion(
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    dark = 0.5 * (
-        1.0 if normalize else cm.max()
-    )  # white text on the darker half of the scale
+    _write_cells(ax, cm, normalize, percent)
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    if normalize:
+        bar.set_label("share of the true class" + (" (%)" if percent else ""))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _write_cells(ax: plt.Axes, cm: np.ndarray, normalize: bool, percent: bool) -> None:
+    """Each cell's value in the cell (blank under 1 % or 1), white on the darker half."""
+    dark = 0.5 * (1.0 if normalize else cm.max())
+    k = cm.shape[0]
     for i in range(k):
         for j in range(k):
             if cm[i, j] < (0.01 if normalize else 1):
@@ -239,12 +249,6 @@ def plot_confusion(
                 fontsize=MIN_FONT_PT + 0.5,
                 color="white" if cm[i, j] > dark else "black",
             )
-    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
-    if normalize:
-        bar.set_label("share of the true class" + (" (%)" if percent else ""))
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def live_plot() -> LivePlot:
