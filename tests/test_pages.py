@@ -103,7 +103,8 @@ def test_chapter3_verdicts_come_from_the_numbers() -> None:
     """The verdicts are computed by tested helpers (helpers.experiments.findings) from the
     run's lesion studies and response sizes, and glued under the names the text pastes."""
     code = _notebook_code("03_residual_networks")
-    assert "lesion_findings(studies[" in code and "figure7_findings(mean_std" in code
+    assert re.search(r"lesion_findings\(\s*studies\[", code)
+    assert re.search(r"figure7_findings\(\s*mean_std", code)
     assert 'glue(f"ch03_lesion_{key}", text)' in code
     assert 'glue(f"ch03_fig7_{key}", text)' in code
     text = _notebook_markdown("03_residual_networks")
