@@ -150,7 +150,8 @@ RAW_ROLES = re.compile(
 def _all_reader_text(soup) -> str:
     """What a reader sees: the article's text (captions and outputs included, unfolded code
     not) and every image's alt text and every element's title."""
-    article = _article(soup)
+    # index.html is a redirect without an article: then the whole body
+    article = soup.find("article") or soup.find("main") or soup.body or soup
     extras = [
         el.get(attr, "") for attr in ("alt", "title") for el in soup.find_all(True)
     ]
