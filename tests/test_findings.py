@@ -18,7 +18,7 @@ from helpers.train.config import TrainConfig
 
 def test_ratios_in_words() -> None:
     assert f.describe_ratio(1.3) == "stays near one"
-    assert f.describe_ratio(0.23).startswith("shrinks moderately")
+    assert f.describe_ratio(0.23) == "shrinks moderately, by less than a factor of ten"
     assert f.describe_ratio(40.0) == "grows by more than a factor of ten"
     assert f.describe_ratio(1e-6) == "shrinks by orders of magnitude"
     assert f.describe_ratio(0.0) == "underflows to zero"

@@ -142,7 +142,7 @@ def plot_responses(
 
     ``provenance`` is ignored: it belongs in the figure's caption.
     """
-    from helpers.core.figstyle import figsize, network_style
+    from helpers.core.figstyle import figsize, network_style, plain_log_ticks
 
     del provenance
     fig, (ax_idx, ax_sorted) = plt.subplots(
@@ -166,9 +166,9 @@ def plot_responses(
     ax_sorted.set_xlabel("block, sorted by std")
     ax_idx.set_ylabel("std of branch output (log scale)")
     for ax in (ax_idx, ax_sorted):
-        ax.set_yscale(
-            "log"
-        )  # plain nets sit near 1, ResNets spread below: ratios matter
+        # log scale: plain nets sit near 1, ResNets spread below it; ratios matter
+        ax.set_yscale("log")
+        plain_log_ticks(ax)
         ax.grid(alpha=0.3, which="both")
     ax_sorted.legend()
     if title:

@@ -158,7 +158,8 @@ def draw_arch(
     ax.set_axis_off()
     for op in ops:
         _draw(ax, op, max_ticks)
-    ax.set_xlim(-0.45, max(right, row_units) + 0.3)
+    pad = (max(right, row_units) - right) / 2  # a short network sits in the middle
+    ax.set_xlim(-0.45 - pad, right + 0.3 + pad)
     ax.set_ylim(-(n_rows - 1) * ROW_HEIGHT - 0.85, 1.35)
     title = f"{spec.name}: {spec.depth} weighted layers" + (
         " (red arcs: identity shortcuts)" if spec.residual else " (no shortcuts)"

@@ -18,7 +18,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from helpers.core.figstyle import figsize, network_style
+from helpers.core.figstyle import figsize, network_style, plain_log_ticks
 from helpers.experiments.reference import load_reference
 from helpers.experiments.results import PARTS, finite, run_label
 from helpers.experiments.verdicts import provenance_caption
@@ -170,9 +170,8 @@ def responses_panel(
     axes[0, 0].set_ylabel("std of residual response (log scale)")
     for ax in axes[0]:
         ax.set_xlabel("block (input → output)")
-        ax.set_yscale(
-            "log"
-        )  # as in the build's figure: plain nets near 1, ResNets below
+        ax.set_yscale("log")  # as in the build's figure
+        plain_log_ticks(ax)
         ax.grid(alpha=0.3, which="both")
     axes[0, -1].legend(fontsize=8)
     return fig

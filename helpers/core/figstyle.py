@@ -28,6 +28,7 @@ __all__ = [
     "css_px",
     "network_style",
     "NETWORK_COLORS",
+    "plain_log_ticks",
 ]
 
 CONTENT_WIDTH_IN = (
@@ -103,7 +104,7 @@ NETWORK_COLORS: dict[str, str] = {
     "resnet-110": "#6a51a3",
     "preact-110": "#31a354",
     "vgg": "#7f7f7f",
-    "googlenet": "#bcbd22",
+    "googlenet": "#8a8a00",
     "densenet": "#e377c2",
 }
 _NETWORK = re.compile(
@@ -132,3 +133,14 @@ def network_style(name: str) -> dict[str, str]:
         "color": NETWORK_COLORS[key],
         "ls": "--" if key.startswith("plain") else "-",
     }
+
+
+def plain_log_ticks(ax, axis: str = "y") -> None:
+    """Label a log axis with plain numbers (0.5, 1, 2, 3) instead of 2x10^0, labelling the
+    minor ticks at 2, 3 and 5 of each decade: readable when the axis spans under a decade."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    which = ax.yaxis if axis == "y" else ax.xaxis
+    which.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    which.set_minor_locator(LogLocator(subs=(2.0, 3.0, 5.0)))
+    which.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

@@ -36,7 +36,7 @@ def describe_ratio(ratio: float) -> str:
     if factor <= 2:
         return "stays near one"
     if factor <= 10:
-        return f"{direction} moderately (by less than a factor of ten)"
+        return f"{direction} moderately, by less than a factor of ten"
     if factor < 100:
         return f"{direction} by more than a factor of ten"
     return f"{direction} by orders of magnitude"
