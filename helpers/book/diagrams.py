@@ -52,9 +52,9 @@ def _elements(
     """(kind, width, label, colour, height, stage) for input, stem, every stage and the head."""
     max_channels = max(s.channels for s in spec.stages)
     items = [
-        (
+        (  # input and stem boxes wide enough that their labels never touch (9 pt)
             "input",
-            1.0,
+            1.2,
             f"input\n{spec.input_size}x{spec.input_size}",
             "white",
             0.6,
@@ -62,7 +62,7 @@ def _elements(
         ),
         (
             "stem",
-            1.6,
+            2.0,
             f"{spec.stem}\n{spec.stem_size}x{spec.stem_size}",
             "#fff2cc",
             0.8,
