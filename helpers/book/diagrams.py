@@ -70,7 +70,7 @@ def _elements(
         ),
     ]
     for stage in spec.stages:
-        width = max(2.0, 1.0 + 0.5 * stage.blocks**0.5)
+        width = max(2.3, 1.0 + 0.5 * stage.blocks**0.5)  # room for a 9 pt label
         height = 0.55 + 0.45 * (stage.channels / max_channels) ** 0.5
         label = (
             f"{stage.name}\n{stage.blocks} x {stage.block}\n"
