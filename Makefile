@@ -39,8 +39,12 @@ vendor: venv _vendor/.stamp
 # The execution cache is _build/.jupyter_cache/<key>, the key a hash of helpers/, the profile and
 # the library versions (helpers/core/fingerprint.py): myst-nb hashes only the code cells, so without it
 # an edited helpers/ or another profile would be served the old pages.
+# A build starts from a clean reports folder: a failed build's tracebacks (reports/*.err.log)
+# must not survive into a later, successful one (scripts/sphinx_ext/clean_reports.py does the
+# same for a build started without make).
 book: venv vendor
 	@echo "Building with RESNET_BOOK_PROFILE=$$RESNET_BOOK_PROFILE"
+	rm -rf _build/html/reports
 	mkdir -p _build
 	$(PY) scripts/book_config.py --write-config _build/_config.yml
 	RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.yml --all -W --keep-going 2>&1 | tee _build/build.log

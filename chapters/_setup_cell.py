@@ -1,6 +1,6 @@
-# Setup: on Colab, install this book's `helpers` at this notebook's version (Colab's torch is
-# kept), then report the GPU, profile and precision. Elsewhere it does nothing.
-import importlib
+# Setup: on Colab, install this book's `helpers` (this notebook's version; Colab's torch is
+# kept) and report the GPU, profile and precision. Elsewhere it does nothing.
+import importlib.util
 import os
 import subprocess
 import sys
@@ -8,12 +8,10 @@ import sys
 REPO_URL = "https://github.com/resnet-book/resnet-book"
 REF = "v0.2.0"
 if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
-    try:
-        import helpers  # noqa: F401  (installed?)
-    except ImportError:
+    if not importlib.util.find_spec("helpers"):
         spec = os.environ.get("RESNET_BOOK_HELPERS", f"git+{REPO_URL}@{REF}")
-        pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
-        subprocess.run([*pip, spec, "captum"], check=True)
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", spec]
+        subprocess.run([*pip, "captum"], check=True)
         importlib.invalidate_caches()
     from helpers.book.setup import setup
 

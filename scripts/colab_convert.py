@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 from book_meta import author_names, read_config, site_url
+from colab_glue import CELL_METADATA, SENTENCE_TAG, split_cell
 from colab_myst import Page, convert_markdown, labels_in
 
 # ---------------------------------------------------------------------------------------------
@@ -125,16 +126,39 @@ def notebook_title(nb: nbformat.NotebookNode) -> str:
     return "this chapter"
 
 
+def split_markdown(cell, converted: str) -> list[nbformat.NotebookNode]:
+    """The converted cell, cut where it pastes computed values (scripts/colab_glue.py):
+    markdown cells without holes, and code cells that say the sentences with this run's
+    numbers. The pieces keep the cell's id, suffixed, so regenerating changes nothing."""
+    pieces = []
+    for k, (kind, source) in enumerate(split_cell(converted)):
+        if kind == "markdown":
+            piece = nbformat.v4.new_markdown_cell(source)
+        else:
+            piece = nbformat.v4.new_code_cell(source)
+            piece.metadata = {"tags": [SENTENCE_TAG], **copy.deepcopy(CELL_METADATA)}
+        if "id" in cell:
+            piece.id = cell.id if k == 0 else f"{cell.id}-{k}"
+        else:
+            piece.pop("id", None)
+        pieces.append(piece)
+    return pieces
+
+
 def convert_notebook(path: Path, book: Book) -> nbformat.NotebookNode:
     """The Colab edition of the chapter notebook at ``path``."""
     nb = copy.deepcopy(nbformat.read(path, as_version=4))
     docname = path.relative_to(book.root).with_suffix("").as_posix()
     page = Page(book=book, docname=docname)
+    cells = []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = convert_markdown(cell.source, page)
-        elif cell.cell_type == "code":
+            cells += split_markdown(cell, convert_markdown(cell.source, page))
+            continue
+        if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    nb.cells = cells
     banner = nbformat.v4.new_markdown_cell(
         f"*Colab edition of [{notebook_title(nb)}]({book.page(docname)}) from the book "
         f"[Deep Residual Networks]({book.base}). Run the first code cell to install the "

@@ -7,7 +7,8 @@
 - ``{exercise}`` / ``{solution}`` become "Exercise N" with the solution folded in ``<details>``;
 - admonitions (``{note}``, ``{tip}``, ``{admonition}`` ...) become blockquotes with a bold title;
 - ``{figure}`` / ``{image}`` become markdown images with their caption, served by the website;
-- glued values (``{glue:text}`` ...) say that the code above computes them;
+- glued values (``{glue:text}`` ...) and glued figures are marked for scripts/colab_glue.py,
+  which turns the paragraphs that paste them into code that says them with the reader's run;
 - labels ``(name)=`` are dropped.
 
 What a page links to (addresses, citations, glossary terms, labels) comes from the
@@ -20,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from colab_glue import figure_mark, value_mark
 
 if TYPE_CHECKING:
     from colab_convert import Book
@@ -184,14 +187,13 @@ def render_directive(
             f"\n<details>\n<summary>Solution to {what} (click to show)</summary>\n\n"
             f"{inner}\n\n</details>\n"
         )
-    if name in ("figure", "image", "glue:figure"):
-        alt = options.get("alt", "")
-        if name == "glue:figure":
-            image = "*(This figure is drawn by the code above.)*"
-        else:
-            image = f"![{alt}]({page.book.image(arg)})"
+    if name == "glue:figure":  # one block: the figure's name, then its caption
+        return f"\n{figure_mark(arg)}\n{inner.strip()}\n"
+    if name in ("figure", "image"):
+        image = f"![{options.get('alt', '')}]({page.book.image(arg)})"
         caption = inner.strip()
-        return f"\n{image}\n\n*{caption}*\n" if caption else f"\n{image}\n"
+        # "**Figure.**", not italics: a caption's own *emphasis* would end them.
+        return f"\n{image}\n\n**Figure.** {caption}\n" if caption else f"\n{image}\n"
     if name in ("bibliography", "glossary", "include", "tableofcontents", "toctree"):
         return f"\n*(See [{name}]({page.book.page(page.docname)}) on the website.)*\n"
     if name in ("math",):
@@ -281,8 +283,7 @@ def convert_roles(text: str, page: Page) -> str:
         if role in ("ref", "numref", "doc", "eq"):
             return reference(role, body, page)
         if role.startswith("glue"):
-            key = body.partition(":")[0]
-            return f"*({key.replace('_', ' ')}: computed by the code above)*"
+            return value_mark(body)  # "name" or "name:format", as paste.fill reads it
         if role in ("math",):
             return f"${body}$"
         if role in ("sub", "sup"):

@@ -3,6 +3,9 @@
 First chapters/_setup_cell.py itself is brought up to date: REPO_URL from _config.yml
 (repository.url, the one thing a fork changes) and REF = "v<helpers.__version__>".
 
+The setup cell is tagged ``hide-input``: the website folds it (it does nothing there), Colab
+runs it as it is.
+
 A notebook whose first code cell is the placeholder ``# SETUP-CELL`` (or an older setup cell,
 recognised by ``REPO_URL =``) gets it replaced; one without either gets the setup cell inserted
 before its first code cell. Outputs and execution counts are stripped everywhere.
@@ -36,6 +39,7 @@ def pinned_setup_cell() -> str:
 
 
 SETUP = pinned_setup_cell().rstrip("\n")
+FOLD = "hide-input"  # the website folds the setup cell's code
 
 
 def sync(path: Path) -> bool:
@@ -49,9 +53,12 @@ def sync(path: Path) -> bool:
     ):
         first.source = SETUP
     elif first is None or first.source != SETUP:
-        cell = nbformat.v4.new_code_cell(SETUP)
-        index = nb.cells.index(first) if first is not None else len(nb.cells)
-        nb.cells.insert(index, cell)
+        first = nbformat.v4.new_code_cell(SETUP)
+        index = nb.cells.index(code[0]) if code else len(nb.cells)
+        nb.cells.insert(index, first)
+    tags = first.metadata.setdefault("tags", [])
+    if FOLD not in tags:
+        tags.append(FOLD)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

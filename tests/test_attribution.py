@@ -131,3 +131,22 @@ def test_black_baseline_follows_the_models_normalisation(model):
         black_baseline(model, x), (-images.float().mean(0) / 255).expand_as(x)
     )
     del model.input_normalization
+
+
+def test_a_map_that_is_zero_everywhere_says_so() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.analysis.attribution_plots import plot_attributions
+
+    images = torch.rand(2, 1, 8, 8)
+    maps = {
+        "Grad-CAM, random weights": torch.zeros(2, 1, 8, 8),
+        "IG": torch.rand(2, 1, 8, 8),
+    }
+    fig = plot_attributions(images, maps)
+    labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert labels.count("zero\neverywhere") == 2  # the two black maps, not the others
+    plt.close(fig)

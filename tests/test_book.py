@@ -45,6 +45,27 @@ def test_build_log_has_no_warnings(site):
     )
 
 
+def test_a_build_starts_from_a_clean_reports_folder(tmp_path):
+    """A failed build's tracebacks do not survive into the next build (issue 22)."""
+    import sys
+
+    from _site import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts" / "sphinx_ext"))
+    import yaml
+    from clean_reports import clean_reports
+
+    old = tmp_path / "reports" / "chapters" / "03_residual_networks.err.log"
+    old.parent.mkdir(parents=True)
+    old.write_text("Traceback (most recent call last): ...")
+    assert clean_reports(tmp_path) and not (tmp_path / "reports").exists()
+    assert not clean_reports(tmp_path)  # nothing to clean: fine
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert "clean_reports" in config["sphinx"]["local_extensions"]
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nbook:")[1]
+    assert recipe.index("rm -rf _build/html/reports") < recipe.index("build .")
+
+
 def test_no_notebook_execution_failed(site):
     reports = (
         sorted((site / "reports").glob("*")) if (site / "reports").is_dir() else []

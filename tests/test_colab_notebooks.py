@@ -22,6 +22,7 @@ import colab_launch  # noqa: E402
 import colab_myst as myst  # noqa: E402
 import colab_notebooks  # noqa: E402
 from book_meta import read_config, site_url, toc_notebooks  # noqa: E402
+from colab_glue import SENTENCE_TAG  # noqa: E402
 
 CHAPTERS = toc_notebooks()
 RAW_MYST = [
@@ -110,12 +111,21 @@ def test_every_solution_is_inside_details(chapter: Path) -> None:
         )
 
 
+def chapter_code(nb) -> list:
+    """The code cells copied from the chapter (not the generated sentence cells)."""
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and SENTENCE_TAG not in c.metadata.get("tags", [])
+    ]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_code_cells_are_the_chapters(chapter: Path) -> None:
     original = nbformat.read(chapter, as_version=4)
     converted = nbformat.read(ROOT / "colab" / chapter.name, as_version=4)
     code = [c.source for c in original.cells if c.cell_type == "code"]
-    assert [c.source for c in converted.cells if c.cell_type == "code"] == code
+    assert [c.source for c in chapter_code(converted)] == code
     assert all(not c.outputs for c in converted.cells if c.cell_type == "code")
     assert converted.metadata["accelerator"] == "GPU"
 
@@ -159,10 +169,10 @@ def test_exercises_figures_glue_and_references(book) -> None:
         in text
     )
     assert (
-        f"![A block]({book.base}_images/residual_block.svg)\n\n*The block. It adds.*"
+        f"![A block]({book.base}_images/residual_block.svg)\n\n**Figure.** The block. It adds."
         in text
     )
-    assert "*(best err: computed by the code above)*" in text
+    assert "Error \ue000{best_err:.1f}\ue000 %" in text  # marked for colab_glue
     assert (
         f'[Figure "The block"]({book.base}chapters/03_residual_networks.html#fig-block)'
         in text

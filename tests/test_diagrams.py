@@ -59,3 +59,17 @@ def test_draw_arch_labels_every_stage():
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "stage 1" in texts and "stage 3" in texts and "5 x basic" in texts
     assert any("provenance here" in t.get_text() for t in fig.texts)
+
+
+def test_one_row_fits_every_cifar_network_up_to_n18() -> None:
+    """The architecture explorer draws with ONE_ROW_UNITS: no setting wraps, so its picture
+    has no empty second row (issue 22)."""
+    from helpers.book.diagrams import ONE_ROW_UNITS, _layout
+
+    for block, depth in (
+        ("basic", 6 * 18 + 2),
+        ("bottleneck", 9 * 18 + 2),
+        ("plain", 8),
+    ):
+        _, right, rows = _layout(cifar_arch(depth, block), ONE_ROW_UNITS)
+        assert rows == 1 and right <= ONE_ROW_UNITS

@@ -17,7 +17,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from _figtext import text_sizes_px, too_small  # noqa: E402
 
-from helpers.analysis.attribution import plot_attributions, plot_sanity_check  # noqa: E402
+from helpers.analysis.attribution_plots import (  # noqa: E402
+    plot_attributions,
+    plot_sanity_check,
+)
 from helpers.analysis.gradients import GradientProfile, plot_gradient_profile  # noqa: E402
 from helpers.analysis.lesion import LesionRow, LesionStudy, plot_lesion  # noqa: E402
 from helpers.analysis.responses import plot_responses  # noqa: E402

@@ -151,3 +151,32 @@ def test_plot_gradient_profile_draws_one_line_per_profile():
     }
     ax = plot_gradient_profile(profs, title="t", provenance="p")
     assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log"
+
+
+def test_short_runs_plot_and_final_loss() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.analysis.gradients import final_loss, plot_short_runs
+
+    nan = float("nan")
+    runs = {
+        ("ok", None): {"loss": [2.0, 1.0, 0.5]},
+        ("bad", None): {"loss": [2.0, 9.0, nan]},
+        ("ok", 1.0): {"loss": [2.0, 1.2, 0.6]},
+        ("bad", 1.0): {"loss": [2.0, 1.5, 1.4]},
+    }
+    assert final_loss(runs["ok", None]) == 0.5 and final_loss(runs["bad", None]) is None
+    fig = plot_short_runs(runs, steps=3)
+    left, right = fig.axes
+    assert [a.get_title() for a in fig.axes] == [
+        "no clipping",
+        "gradient norm clipped at 1",
+    ]
+    crosses = [ln for ln in left.get_lines() if ln.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [2]  # last finite step
+    colours = {ln.get_label(): ln.get_color() for ln in right.get_lines()}
+    assert colours["ok"] == left.get_lines()[0].get_color()  # one colour per setting
+    plt.close(fig)

@@ -99,3 +99,13 @@ def test_load_pretrained_matches_torchvision(tmp_path):
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert torch.allclose(ours(x), reference(x), atol=1e-5)
+
+
+def test_the_demo_prose_matches_what_the_build_could_do() -> None:
+    from helpers.book.imagenet_demo import demo_sentences
+
+    ran, skipped = demo_sentences(True), demo_sentences(False)
+    assert ran.keys() == skipped.keys() == {"status", "read_bars", "maps"}
+    assert "own output" in ran["status"] and "no output" in skipped["status"]
+    assert skipped["read_bars"].startswith("When you run the demo")
+    assert ran["read_bars"] == "Read the bars"

@@ -100,10 +100,16 @@ def test_what_a_run_showed_is_glued_not_typed(name: str) -> None:
 
 
 def test_chapter3_verdicts_come_from_the_numbers() -> None:
+    """The verdicts are computed by tested helpers (helpers.experiments.findings) from the
+    run's lesion studies and response sizes, and glued under the names the text pastes."""
     code = _notebook_code("03_residual_networks")
+    assert re.search(r"lesion_findings\(\s*studies\[", code)
+    assert re.search(r"figure7_findings\(\s*mean_std", code)
+    assert 'glue(f"ch03_lesion_{key}", text)' in code
+    assert 'glue(f"ch03_fig7_{key}", text)' in code
+    text = _notebook_markdown("03_residual_networks")
     for key in ("ch03_lesion_verdict", "ch03_fig7_verdict", "ch03_fig7_claim2"):
-        assert re.search(rf'glue\(\s*"{key}"', code), f"{key} is not glued from the run"
-    assert "if rise < 0.05" in code and "claim2 = mean_std" in code
+        assert f"{{glue:text}}`{key}`" in text
 
 
 def test_config_declares_logo_favicon_and_page_assets() -> None:

@@ -124,12 +124,19 @@ def test_related_architectures():
     assert "channel" in pr.architecture("SE-ResNet").key_idea
     assert "grouped convolution" in pr.architecture("ResNeXt").key_idea
     assert pr.architecture("SE-ResNet").ilsvrc_top5_test == 2.25
-    assert pr.architecture("Wide ResNet").results["cifar10_error_wrn_28_10"] == 3.89
+    wrn = pr.architecture("Wide ResNet").results
+    assert (
+        wrn["cifar10_error_wrn_28_10"] == 3.89
+    )  # with dropout, mean/std preprocessing
+    assert wrn["cifar10_error_wrn_28_10_no_dropout"] == 4.00  # the same preprocessing
     assert pr.ILSVRC2015_ENSEMBLE_TOP5_TEST == 3.57
     years = [a.year for a in pr.ARCHITECTURES]
     assert years == sorted(years), "ARCHITECTURES is in chronological order"
     later = {t.model: t.top1_accuracy for t in pr.LATER_RESNET50}
-    assert later == {"ResNet-50-D": 79.3, "ResNet-50": 80.4}
+    assert later == {
+        "ResNet-50-D": 79.29,
+        "ResNet-50": 80.4,
+    }  # as the papers print them
 
 
 def test_lookup_errors_are_actionable():
@@ -195,6 +202,15 @@ def test_cifar_table_matches_reference_sheet(facts):
         assert f"{r.error:.2f}" in facts, r
 
 
+# Numbers checked against the papers themselves where the reference sheet is less precise
+# (issue 22): value -> where it is printed.
+CHECKED_BEYOND_THE_SHEET = {
+    79.29: "He et al. 2019 (Bag of Tricks), Table 6; the sheet rounds it to 79.3",
+    4.00: "WRN-28-10 without dropout, mean/std preprocessing, as the authors' README lists "
+    "it beside 3.89 (the sheet gives only the 3.89 with dropout)",
+}
+
+
 def test_related_numbers_appear_in_reference_sheet(facts):
     numbers = []
     for a in pr.ARCHITECTURES:
@@ -202,7 +218,7 @@ def test_related_numbers_appear_in_reference_sheet(facts):
     numbers += [t.top1_accuracy for t in pr.LATER_RESNET50]
     numbers += list(pr.TORCHVISION_V1_TOP1.values())
     for value in numbers:
-        if value is not None:
+        if value is not None and value not in CHECKED_BEYOND_THE_SHEET:
             assert re.search(rf"(?<![\d.]){re.escape(str(value))}(?![\d])", facts), (
                 value
             )

@@ -80,9 +80,11 @@ def test_show_images_and_confusion() -> None:
         and "p" not in _texts(fig)
     )
     ax = plot_confusion(torch.tensor([[8, 2], [0, 10]]), ["a", "b"], provenance="q")
-    assert ax.images[0].get_array()[0, 1] == pytest.approx(0.2) and "q" not in _texts(
+    assert ax.images[0].get_array()[0, 1] == pytest.approx(20) and "q" not in _texts(
         ax.figure
     )
+    bar = ax.images[0].colorbar  # in the cells' unit: per cent, 0 to 100
+    assert bar.mappable.get_clim() == (0, 100) and "(%)" in bar.ax.get_ylabel()
     assert sorted(t.get_text() for t in ax.texts) == [
         "100",
         "20",
@@ -119,4 +121,22 @@ def test_clipped_history_marks_runs_that_leave_the_plot() -> None:
     assert drawn == [[2.0, 10.0, 10.0]]
     markers = {line.get_marker() for line in ax.get_lines()}
     assert {"^", "x"} <= markers  # left the plot at step 10, diverged at step 15
+    plt.close("all")
+
+
+def test_a_network_has_one_colour_in_every_figure() -> None:
+    from helpers.core.figstyle import network_style
+
+    run = History(
+        epochs=[{"epoch": 1, "train_error": 0.5}, {"epoch": 2, "train_error": 0.4}]
+    )
+    ax = plot_history({"plain-20": run, "resnet-56": run}, metric="train_error")
+    drawn = {line.get_label(): line for line in ax.get_lines()}
+    for name, spelled in (("plain-20", "plain-20"), ("resnet-56", "ResNet-56")):
+        style = network_style(spelled)
+        assert drawn[name].get_color() == style["color"]
+        assert drawn[name].get_linestyle() == ("--" if "plain" in name else "-")
+    assert network_style("ResNet-56") == network_style("resnet56 (seed 1)")
+    assert network_style("plain-20") != network_style("ResNet-20")
+    assert network_style("lr = 0.1") == {}
     plt.close("all")

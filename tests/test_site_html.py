@@ -142,6 +142,45 @@ def test_no_clutter(page):
     assert not found, f"{name}:\n" + "\n".join(found[:10])
 
 
+RAW_ROLES = re.compile(
+    r"\{(?:glue|term\}|cite|numref)"
+)  # MyST a reader should never see
+
+
+def _all_reader_text(soup) -> str:
+    """What a reader sees: the article's text (captions and outputs included, unfolded code
+    not) and every image's alt text and every element's title."""
+    # index.html is a redirect without an article: then the whole body
+    article = soup.find("article") or soup.find("main") or soup.body or soup
+    extras = [
+        el.get(attr, "") for attr in ("alt", "title") for el in soup.find_all(True)
+    ]
+    return _reader_text(article) + "\n" + "\n".join(extras)
+
+
+def test_no_raw_myst_in_the_built_text(site):
+    """A caption, an output or a paragraph that shows {glue:..., {term}, {cite or {numref
+    raw (as Figure 4.1's caption once did) fails, on every page of the site."""
+    from _site import html_pages
+
+    found = []
+    for path in html_pages(site):
+        text = _all_reader_text(_soup(path))
+        for match in RAW_ROLES.finditer(text):
+            where = text[max(0, match.start() - 50) : match.end() + 40]
+            found.append(f"{path.relative_to(site)}: ...{where!r}")
+    assert not found, "raw MyST in the built site:\n" + "\n".join(found[:10])
+
+
+def test_the_raw_myst_check_catches_a_caption():
+    soup = bs4.BeautifulSoup(
+        "<article><figure><img alt='a plot'><figcaption>this page's profile "
+        "{glue:text}`ch04_profile`, scaled</figcaption></figure></article>",
+        "html.parser",
+    )
+    assert RAW_ROLES.search(_all_reader_text(soup))
+
+
 def test_summary_verdicts_are_pasted_from_computed_values(site):
     article = _article(_soup(site / "chapters" / "07_summary.html"))
     pasted = article.find_all("span", class_="pasted-text")

@@ -33,6 +33,8 @@ __all__ = [
     "gradient_norms",
     "activation_stds",
     "plot_gradient_profile",
+    "plot_short_runs",
+    "final_loss",
 ]
 
 MODES = ("weight", "params", "output")
@@ -227,23 +229,30 @@ def plot_gradient_profile(
 ):
     """Plot norm vs probe index for several profiles; returns the axes.
 
-    ``styles`` maps a label to extra ``ax.plot`` keyword arguments (colour, line style).
-    A non-finite or zero norm is left out of a log plot rather than failing.
+    ``styles`` maps a label to extra ``ax.plot`` keyword arguments (colour, line style); a
+    label that names a network ("plain-20", "ResNet-56") gets that network's colour in every
+    figure of the book (:func:`helpers.core.figstyle.network_style`) unless ``styles`` says
+    otherwise. A non-finite or zero norm is left out of a log plot rather than failing.
     """
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        from helpers.core.figstyle import figsize
+    from helpers.core.figstyle import figsize, network_style
 
+    if ax is None:
         _, ax = plt.subplots(figsize=figsize(3.8), layout="constrained")
-    ylabel = {"weight": "‖∂L/∂W‖", "params": "‖∂L/∂θ‖", "output": "‖∂L/∂x‖"}
+    ylabel = {
+        "weight": r"$\|\partial\mathcal{L}/\partial W\|$",
+        "params": r"$\|\partial\mathcal{L}/\partial \theta\|$",
+        "output": r"$\|\partial\mathcal{L}/\partial x\|$",
+    }
     for label, prof in profiles.items():
         xs = range(1, len(prof) + 1)
         ys = [
             v if math.isfinite(v) and (v > 0 or not logy) else float("nan")
             for v in prof.norms
         ]
-        ax.plot(xs, ys, label=label, **(styles or {}).get(label, {}))
+        style = {**network_style(label), **(styles or {}).get(label, {})}
+        ax.plot(xs, ys, label=label, **style)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -257,6 +266,44 @@ def plot_gradient_profile(
     ax.grid(True, which="major", alpha=0.3)
     del provenance  # it belongs in the figure's caption
     return ax
+
+
+def plot_short_runs(
+    runs: Mapping[tuple[str, float | None], Mapping[str, list[float]]], steps: int
+):
+    """Training loss of :func:`train_briefly` runs, keyed (setting, clip threshold or None):
+    one panel without clipping and one per threshold, the same colour for a setting in
+    both, and × at the last finite loss of a run that diverged. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from helpers.core.figstyle import figsize
+
+    clips = list(dict.fromkeys(clip for _, clip in runs))
+    settings = list(dict.fromkeys(name for name, _ in runs))
+    fig, axes = plt.subplots(1, len(clips), figsize=figsize(3.3), sharey=True)
+    for ax, clip in zip(axes, clips, strict=True):
+        for k, name in enumerate(settings):
+            loss = runs[name, clip]["loss"]
+            ax.plot(range(1, steps + 1), loss, color=f"C{k}", label=name)
+            finite = [i for i, v in enumerate(loss) if math.isfinite(v)]
+            if finite and len(finite) < steps:  # diverged: mark the last finite step
+                last = finite[-1]
+                ax.plot(last + 1, loss[last], "x", ms=9, mew=2, color=f"C{k}")
+        ax.set_yscale("log")
+        ax.set_xlabel("SGD step")
+        ax.grid(alpha=0.3)
+        ax.set_title(
+            "no clipping" if clip is None else f"gradient norm clipped at {clip:g}"
+        )
+    axes[0].set_ylabel("training loss (cross-entropy)")
+    axes[0].legend()
+    return fig
+
+
+def final_loss(run: Mapping[str, list[float]]) -> float | None:
+    """The last loss of a :func:`train_briefly` run, or None if it diverged (NaN or inf)."""
+    loss = run["loss"]
+    return loss[-1] if loss and all(math.isfinite(v) for v in loss) else None
 
 
 def train_briefly(

@@ -197,7 +197,7 @@ def plot_lesion(
     deleted are left out. The intact model's error is a dashed line in the same colour. The legend
     sits below the axes, where it covers no line. ``provenance`` is ignored (caption).
     """
-    from helpers.core.figstyle import figsize
+    from helpers.core.figstyle import figsize, network_style
 
     del provenance
     if ax is None:
@@ -206,7 +206,7 @@ def plot_lesion(
         fig = ax.figure
     marked: set[int] = set()
     for k, (name, study) in enumerate(studies.items()):
-        color = f"C{k}"
+        color = network_style(name).get("color", f"C{k}")
         xs = [r.index + 1 for r in study.rows if r.error is not None]
         ys = [100 * r.error for r in study.rows if r.error is not None]
         ax.plot(

@@ -142,30 +142,34 @@ def plot_responses(
 
     ``provenance`` is ignored: it belongs in the figure's caption.
     """
-    from helpers.core.figstyle import figsize
+    from helpers.core.figstyle import figsize, network_style, plain_log_ticks
 
     del provenance
     fig, (ax_idx, ax_sorted) = plt.subplots(
         1, 2, figsize=figsize(3.6), sharey=True, layout="constrained"
     )
+    markers = "osD^v<>"  # curves that lie on top of each other stay distinguishable
     for k, (name, stds) in enumerate(responses.items()):
-        style = "--" if name.lower().startswith("plain") else "-"
+        style = {
+            "color": f"C{k}",
+            "ls": "--" if name.lower().startswith("plain") else "-",
+            **network_style(name),
+            "marker": markers[k % len(markers)],
+            "ms": 3.5,
+            "lw": 1.4,
+            "label": name,
+        }
         xs = range(1, len(stds) + 1)
-        ax_idx.plot(xs, stds, style, color=f"C{k}", lw=1.4, marker=".", label=name)
-        ax_sorted.plot(
-            xs,
-            sorted(stds, reverse=True),
-            style,
-            color=f"C{k}",
-            lw=1.4,
-            marker=".",
-            label=name,
-        )
+        ax_idx.plot(xs, stds, **style)
+        ax_sorted.plot(xs, sorted(stds, reverse=True), **style)
     ax_idx.set_xlabel("block (input to output)")
     ax_sorted.set_xlabel("block, sorted by std")
-    ax_idx.set_ylabel("std of branch output")
+    ax_idx.set_ylabel("std of branch output (log scale)")
     for ax in (ax_idx, ax_sorted):
-        ax.grid(alpha=0.3)
+        # log scale: plain nets sit near 1, ResNets spread below it; ratios matter
+        ax.set_yscale("log")
+        plain_log_ticks(ax)
+        ax.grid(alpha=0.3, which="both")
     ax_sorted.legend()
     if title:
         fig.suptitle(title)

@@ -69,19 +69,22 @@ def plot_imagenet_depth() -> plt.Figure:
             label=label,
             **QUOTED_STYLE,
         )
-        for r in rows:
+        for r in rows:  # outside the lines: left of the first point, right of the last
+            first = r.depth == rows[0].depth
             a.annotate(
                 f"{r.top1:.2f}",
                 (r.depth, r.top1),
                 textcoords="offset points",
-                xytext=(7, 3 if not residual else -11),
+                xytext=(-7 if first else 7, (-4 if residual else 4) if first else -3),
+                ha="right" if first else "left",
+                va="center",
                 fontsize=9,
                 color=color,
             )
     a.margins(y=0.15)
     a.set(
         xticks=[18, 34],
-        xlim=(12, 42),
+        xlim=(8, 44),
         xlabel="weighted layers",
         ylabel="top-1 error, % (10-crop)",
         title="Table 2: plain vs ResNet",

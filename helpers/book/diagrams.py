@@ -28,6 +28,7 @@ __all__ = [
     "imagenet_arch",
     "arch_from_model",
     "draw_arch",
+    "ONE_ROW_UNITS",
 ]
 
 _COLORS = {
@@ -40,6 +41,9 @@ _COLORS = {
 
 FONT_PT = 9  # labels: 9 pt at the book's 100 dpi is 12.5 CSS px (helpers.core.figstyle)
 ROW_UNITS = 12.6  # drawing units per row; a longer network wraps onto the next row
+# Wide enough for every CIFAR network up to n = 18 blocks per stage in one row: a slider over
+# those uses it so that no setting leaves an empty second row in the picture.
+ONE_ROW_UNITS = 16.5
 
 
 def _elements(
@@ -48,9 +52,9 @@ def _elements(
     """(kind, width, label, colour, height, stage) for input, stem, every stage and the head."""
     max_channels = max(s.channels for s in spec.stages)
     items = [
-        (
+        (  # input and stem boxes wide enough that their labels never touch (9 pt)
             "input",
-            1.0,
+            1.2,
             f"input\n{spec.input_size}x{spec.input_size}",
             "white",
             0.6,
@@ -58,7 +62,7 @@ def _elements(
         ),
         (
             "stem",
-            1.6,
+            2.0,
             f"{spec.stem}\n{spec.stem_size}x{spec.stem_size}",
             "#fff2cc",
             0.8,
@@ -66,7 +70,7 @@ def _elements(
         ),
     ]
     for stage in spec.stages:
-        width = max(2.0, 1.0 + 0.5 * stage.blocks**0.5)
+        width = max(2.3, 1.0 + 0.5 * stage.blocks**0.5)  # room for a 9 pt label
         height = 0.55 + 0.45 * (stage.channels / max_channels) ** 0.5
         label = (
             f"{stage.name}\n{stage.blocks} x {stage.block}\n"
@@ -154,7 +158,8 @@ def draw_arch(
     ax.set_axis_off()
     for op in ops:
         _draw(ax, op, max_ticks)
-    ax.set_xlim(-0.45, max(right, row_units) + 0.3)
+    pad = (max(right, row_units) - right) / 2  # a short network sits in the middle
+    ax.set_xlim(-0.45 - pad, right + 0.3 + pad)
     ax.set_ylim(-(n_rows - 1) * ROW_HEIGHT - 0.85, 1.35)
     title = f"{spec.name}: {spec.depth} weighted layers" + (
         " (red arcs: identity shortcuts)" if spec.residual else " (no shortcuts)"

@@ -176,3 +176,23 @@ def load_pretrained(
     model = create_model(name, num_classes=1000, stride_at="3x3")
     load_torchvision_weights(model, weights if state_dict is None else state_dict)
     return model.eval()
+
+
+def demo_sentences(ran: bool) -> dict[str, str]:
+    """What the chapter can say about its photo demo, given whether it ran (the weights
+    could be fetched on the machine that executed the page) or was skipped (offline)."""
+    if ran:
+        return {
+            "status": "On the machine that executed this page the weights could be "
+            "downloaded: the figures below are the demo's own output.",
+            "read_bars": "Read the bars",
+            "maps": "Look at where the attribution concentrates in the maps above; with "
+            "trained weights it usually sits on the object (the cat's face, the cup)",
+        }
+    return {
+        "status": "On this page the cells below therefore have no output (see the note "
+        "above); in Colab they show the photos, the predictions and the attribution maps.",
+        "read_bars": "When you run the demo, read its bars",
+        "maps": "When you run the demo, look where the attribution concentrates; with "
+        "trained weights it usually sits on the object (the cat's face, the cup)",
+    }

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from helpers.core.figstyle import MIN_FONT_PT, figsize
+from helpers.core.figstyle import MIN_FONT_PT, figsize, network_style
 from helpers.train.callbacks import LivePlot
 
 __all__ = [
@@ -66,6 +66,8 @@ def plot_history(
     A diverged run (``history.diverged``) gets an x marker where it stopped. ``clip`` caps the
     y-axis: values above it are drawn at the cap, with a triangle where a curve leaves the plot,
     so that one exploding run does not squash the others. ``provenance`` is ignored (caption).
+    A run named after a network ("plain-20", "resnet-56") is drawn in that network's colour
+    (:func:`helpers.core.figstyle.network_style`); ``styles`` overrides it.
     """
     del provenance
     if metric not in METRICS:
@@ -77,7 +79,7 @@ def plot_history(
     for name, h in histories.items():
         x, y = h.series(key, level)
         ys = np.array([v * scale for v in y], dtype=float)
-        style = dict((styles or {}).get(name, {}))
+        style = {**network_style(name), **(styles or {}).get(name, {})}
         _draw_curve(ax, x, ys, name, style, clip, h.diverged)
     ax.set_xlabel("epoch" if level == "epochs" else "iteration")
     ax.set_ylabel(label)
@@ -195,7 +197,8 @@ def plot_confusion(
     """Confusion matrix (rows: true class, columns: predicted); row-normalised by default.
 
     Normalised cells are written as whole percentages (``percent=True``), which fit the cells
-    at a readable size; cells under 1 % are left blank. ``provenance`` is ignored (caption).
+    at a readable size, and the colour bar runs from 0 to 100 %; cells under 1 % are left
+    blank. ``provenance`` is ignored (caption).
     """
     del provenance
     cm = (
@@ -208,16 +211,27 @@ def plot_confusion(
         cm = cm / np.clip(cm.sum(1, keepdims=True), 1, None)
     if ax is None:
         _, ax = plt.subplots(figsize=figsize(6.0), layout="constrained")
-    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    scale = 100.0 if normalize and percent else 1.0  # the colour bar in the cells' unit
+    im = ax.imshow(scale * cm, cmap="Blues", vmin=0, vmax=scale if normalize else None)
     k = cm.shape[0]
     names = list(classes) if classes is not None else [str(i) for i in range(k)]
     ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    dark = 0.5 * (
-        1.0 if normalize else cm.max()
-    )  # white text on the darker half of the scale
+    _write_cells(ax, cm, normalize, percent)
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    if normalize:
+        bar.set_label("share of the true class" + (" (%)" if percent else ""))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _write_cells(ax: plt.Axes, cm: np.ndarray, normalize: bool, percent: bool) -> None:
+    """Each cell's value in the cell (blank under 1 % or 1), white on the darker half."""
+    dark = 0.5 * (1.0 if normalize else cm.max())
+    k = cm.shape[0]
     for i in range(k):
         for j in range(k):
             if cm[i, j] < (0.01 if normalize else 1):
@@ -235,12 +249,6 @@ def plot_confusion(
                 fontsize=MIN_FONT_PT + 0.5,
                 color="white" if cm[i, j] > dark else "black",
             )
-    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
-    if normalize:
-        bar.set_label("share of the true class" + (" (cells in %)" if percent else ""))
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def live_plot() -> LivePlot:

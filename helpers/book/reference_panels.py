@@ -18,7 +18,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from helpers.core.figstyle import figsize
+from helpers.core.figstyle import figsize, network_style, plain_log_ticks
 from helpers.experiments.reference import load_reference
 from helpers.experiments.results import PARTS, finite, run_label
 from helpers.experiments.verdicts import provenance_caption
@@ -36,14 +36,11 @@ BUILD_LABEL = "this build"
 
 
 def _style(name: str, depths: list[int]) -> dict[str, Any]:
-    """Colour by depth (shallowest C0, deepest C3), dashed for plain nets."""
-    kind, depth = name.split("-")[0], int(name.split("-")[1])
-    colors = ["C0", "C3", "C2", "C1", "C4", "C5"]
-    i = depths.index(depth) if depth in depths else len(depths)
-    shade = (
-        "C0" if i == 0 else colors[1] if depth == depths[-1] else colors[min(i + 1, 5)]
-    )
-    return {"color": shade, "ls": "--" if kind == "plain" else "-", "lw": 1.4}
+    """The network's colour in every figure of the book, dashed for plain nets."""
+    del depths
+    kind = name.split("-")[0]
+    fallback = {"color": "0.4", "ls": "--" if kind == "plain" else "-"}
+    return {**fallback, **network_style(name), "lw": 1.4}
 
 
 def _band(ax, x, ys: list[list[float]], style: dict, label: str) -> None:
@@ -170,10 +167,12 @@ def responses_panel(
             )
         axes[0, 0].set_title(build_label)
     axes[0, -1].set_title(title)
-    axes[0, 0].set_ylabel("std of residual response")
+    axes[0, 0].set_ylabel("std of residual response (log scale)")
     for ax in axes[0]:
         ax.set_xlabel("block (input → output)")
-        ax.grid(alpha=0.3)
+        ax.set_yscale("log")  # as in the build's figure
+        plain_log_ticks(ax)
+        ax.grid(alpha=0.3, which="both")
     axes[0, -1].legend(fontsize=8)
     return fig
 

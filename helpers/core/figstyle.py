@@ -8,9 +8,14 @@ sharp on high-density screens and when a reader opens the full-resolution image.
 
 Use ``apply()`` once per notebook (the chapters' first code cell does it) and size figures with
 ``figsize(height)`` or ``figsize(height, width_fraction)``.
+
+A network has one colour in every figure of the book: :func:`network_style` (plain networks
+dashed in warm colours, ResNets solid in blues, darker for deeper; "pre-act ResNet-110" green).
 """
 
 from __future__ import annotations
+
+import re
 
 import matplotlib as mpl
 
@@ -21,6 +26,9 @@ __all__ = [
     "apply",
     "figsize",
     "css_px",
+    "network_style",
+    "NETWORK_COLORS",
+    "plain_log_ticks",
 ]
 
 CONTENT_WIDTH_IN = (
@@ -75,3 +83,64 @@ def apply(retina: bool = True) -> None:
         return
     if get_ipython() is not None:
         set_matplotlib_formats("retina")
+
+
+# One colour per network, in every figure (issue 22): plain nets warm and dashed, ResNets blue
+# and solid, darker with depth; the families of the related-work chapter their own colour.
+NETWORK_COLORS: dict[str, str] = {
+    "plain-8": "#fdae6b",
+    "plain-14": "#fd8d3c",
+    "plain-20": "#f16913",
+    "plain-32": "#d94801",
+    "plain-44": "#a63603",
+    "plain-56": "#7f2704",
+    "plain-110": "#cb181d",
+    "resnet-8": "#9ecae1",
+    "resnet-14": "#6baed6",
+    "resnet-20": "#3182bd",
+    "resnet-32": "#2171b5",
+    "resnet-44": "#08519c",
+    "resnet-56": "#08306b",
+    "resnet-110": "#6a51a3",
+    "preact-110": "#31a354",
+    "vgg": "#7f7f7f",
+    "googlenet": "#8a8a00",
+    "densenet": "#e377c2",
+}
+_NETWORK = re.compile(
+    r"^(?P<preact>pre-?act[ _-]*)?(?P<kind>plain|resnet)[ _-]?(?P<depth>\d+)", re.I
+)
+
+
+def network_key(name: str) -> str | None:
+    """``"ResNet-56"``, ``"resnet56"``, ``"resnet-56 (seed 1)"`` -> ``"resnet-56"``;
+    ``"pre-act ResNet-110"`` -> ``"preact-110"``; ``"vgg_cifar"`` -> ``"vgg"``; else None."""
+    m = _NETWORK.match(name.strip())
+    if m:
+        kind = "preact" if m.group("preact") else m.group("kind").lower()
+        return f"{kind}-{int(m.group('depth'))}"
+    family = re.match(r"^(vgg|googlenet|densenet)", name.strip(), re.I)
+    return family.group(1).lower() if family else None
+
+
+def network_style(name: str) -> dict[str, str]:
+    """Matplotlib ``color`` and ``ls`` of the network called ``name`` ({} if unknown):
+    the same network looks the same in every figure of the book."""
+    key = network_key(name)
+    if key is None or key not in NETWORK_COLORS:
+        return {}
+    return {
+        "color": NETWORK_COLORS[key],
+        "ls": "--" if key.startswith("plain") else "-",
+    }
+
+
+def plain_log_ticks(ax, axis: str = "y") -> None:
+    """Label a log axis with plain numbers (0.5, 1, 2, 3) instead of 2x10^0, labelling the
+    minor ticks at 2, 3 and 5 of each decade: readable when the axis spans under a decade."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    which = ax.yaxis if axis == "y" else ax.xaxis
+    which.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    which.set_minor_locator(LogLocator(subs=(2.0, 3.0, 5.0)))
+    which.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

@@ -7,8 +7,18 @@ Used by the README's Colab table, each chapter's first paragraph and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Throughput", "T4", "estimate_minutes"]
+__all__ = [
+    "Throughput",
+    "T4",
+    "estimate_minutes",
+    "training_images",
+    "resnet_macs",
+    "training_minutes",
+    "format_minutes",
+    "CIFAR10_TRAIN",
+]
 
 
 @dataclass(frozen=True)
@@ -43,3 +53,41 @@ def estimate_minutes(
     FLOPs per MAC per test image."""
     flops_per_mac = epochs * (6 * train_images + 2 * test_images)
     return sum(macs * n for macs, n in runs) * flops_per_mac / gpu.flops / 60
+
+
+CIFAR10_TRAIN = 50_000  # CIFAR-10 training images, before a validation split
+
+
+def training_images(profile: Any) -> int:
+    """Training images a CIFAR-10 run of ``profile`` sees (iterations x batch, or epochs x
+    the training split)."""
+    if profile.iterations:
+        return profile.iterations * profile.batch_size
+    return profile.epochs * (CIFAR10_TRAIN - profile.val_size)
+
+
+def resnet_macs(profile: Any, depth: int) -> int:
+    """Forward multiply-adds of the CIFAR ResNet-``depth`` at ``profile``'s width, per image."""
+    from helpers.analysis.complexity import count_macs
+    from helpers.models import create_model
+
+    model = create_model("resnet_cifar", depth=depth, width=profile.width)
+    return count_macs(model, (1, 3, 32, 32))
+
+
+def training_minutes(profile: Any, depth: int, gpu: Throughput = T4) -> float:
+    """Estimated minutes to train the CIFAR ResNet-``depth`` of ``profile`` on CIFAR-10 on
+    ``gpu``: 6 FLOPs per forward multiply-add per training image, evaluation not counted."""
+    flops = training_images(profile) * 6 * resnet_macs(profile, depth)
+    return flops / gpu.flops / 60
+
+
+def format_minutes(minutes: float) -> str:
+    """An estimate for a table or a sentence: "≈ 40 s", "≈ 2.5 min", "≈ 34 min", "≈ 2.1 h"."""
+    if minutes < 1:
+        return f"≈ {60 * minutes:.0f} s"
+    if minutes < 10:
+        return f"≈ {minutes:.1f} min"
+    if minutes < 120:
+        return f"≈ {minutes:.0f} min"
+    return f"≈ {minutes / 60:.1f} h"

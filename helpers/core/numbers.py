@@ -1,0 +1,40 @@
+"""Numbers as a page's prose writes them: "60.1 million", "0.23", "3.2 × 10⁻⁸", never "6.01e+07".
+
+Glued values are pasted into sentences as text (``{glue:text}``), where Python's exponent
+notation reads as code. :func:`prose` writes three significant digits without an exponent
+from a thousandth to a million, words for millions and billions, and a power of ten with a
+superscript exponent beyond.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["prose"]
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _significant(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, fixed point, thousands separated."""
+    places = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    return f"{x:,.{places}f}"
+
+
+def prose(x: float, digits: int = 3) -> str:
+    """``x`` for a sentence: 0.000123 -> "1.23 × 10⁻⁴", 0.23 -> "0.23", 6.01e7 -> "60.1 million"."""
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else str(x)
+    size = abs(x)
+    if 1e-3 <= size < 1e6:
+        text = _significant(x, digits)
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    for scale, word in ((1e9, "billion"), (1e6, "million")):
+        if scale <= size < 1000 * scale:
+            return f"{_significant(x / scale, digits)} {word}"
+    exponent = math.floor(math.log10(size))
+    mantissa = x / 10**exponent
+    if round(abs(mantissa), digits - 1) >= 10:  # 9.996e-5 rounds up to 10.0
+        mantissa, exponent = mantissa / 10, exponent + 1
+    power = f"10{str(exponent).translate(_SUPERSCRIPT)}"
+    return f"{mantissa:.{digits - 1}f} × {power}"

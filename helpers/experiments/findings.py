@@ -1,0 +1,227 @@
+"""What this build's own runs showed, as sentences for the chapters' prose.
+
+A chapter glues these (``helpers.book.paste.glue``) and its text pastes them, so that every
+claim about a run is computed from that run's numbers, and the Colab edition says the same
+sentence with the reader's numbers. The papers' findings stay the papers': He et al. (2016,
+Fig. 6 and 7) for the degradation problem and the response sizes, Veit et al. (2016) for the
+lesion study. Errors come in as fractions and go out in percent. The chapter-4 sentences
+(training recipe, sweep, attributions) are in :mod:`helpers.experiments.findings_training`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "describe_ratio",
+    "plain_degradation",
+    "clipping_findings",
+    "lesion_findings",
+    "figure7_findings",
+    "table1_rounding",
+]
+
+# A one-block lesion that raises the error by less than this (a fraction) "barely" hurts.
+HARMLESS_RISE = 0.05
+
+
+def describe_ratio(ratio: float) -> str:
+    """How a first-to-last gradient-norm ratio compares with one, in words."""
+    if ratio == 0:
+        return "underflows to zero"
+    factor = max(ratio, 1 / ratio)
+    direction = "shrinks" if ratio < 1 else "grows"
+    if factor <= 2:
+        return "stays near one"
+    if factor <= 10:
+        return f"{direction} moderately, by less than a factor of ten"
+    if factor < 100:
+        return f"{direction} by more than a factor of ten"
+    return f"{direction} by orders of magnitude"
+
+
+def plain_degradation(final_train: Mapping[str, float]) -> tuple[str, bool]:
+    """Sentence on the degradation problem in this build's plain networks, and whether it
+    showed: ``final_train`` maps names (shallow first, deep last) to final training errors."""
+    (shallow, err_s), (deep, err_d) = (
+        list(final_train.items())[0],
+        list(final_train.items())[-1],
+    )
+    numbers = f"{100 * err_d:.1f}% against {100 * err_s:.1f}% for {shallow}"
+    if err_d > err_s:
+        return (
+            f"In this build's run the deeper {deep} ends with the higher training error "
+            f"({numbers}): the degradation problem, reproduced at this budget.",
+            True,
+        )
+    return (
+        f"In this build's run the deeper {deep} does not end with a higher training error "
+        f"({numbers}): the paper's effect is not reproduced at this budget.",
+        False,
+    )
+
+
+def _listing(names: Sequence[str]) -> str:
+    return " and ".join(names) if names else "none of the settings"
+
+
+def clipping_findings(
+    final_loss: Mapping[tuple[str, float | None], float | None],
+    *,
+    bad: str,
+    good: str,
+) -> dict[str, str]:
+    """Sentences on the clipping experiment. ``final_loss[(setting, clip)]`` is the final
+    loss, or None where the run diverged; ``clip`` is None (no clipping) or the threshold.
+    ``bad`` and ``good`` name the badly scaled and the sensible setting."""
+    settings = list(dict.fromkeys(name for name, _ in final_loss))
+    clip = next(c for _, c in final_loss if c is not None)
+    diverged = [s for s in settings if final_loss[s, None] is None]
+    trained = [s for s in settings if s not in diverged]
+    kept = [s for s in settings if final_loss[s, clip] is not None]
+    clipped = (
+        "all three runs kept a finite loss."
+        if len(kept) == len(settings)
+        else f"{_listing(kept)} kept a finite loss."
+    )
+    verdict = (
+        f"Without clipping, {_listing(diverged)} diverged (NaN or infinite loss, marked ×) "
+        f"and {_listing(trained)} trained; with clipping, {clipped}"
+    )
+    b, g = final_loss[bad, clip], final_loss[good, clip]
+    bad_init = (
+        f"with clipping, the badly scaled network ends at a loss of {b:.2f}, against "
+        f"{g:.2f} for the sensible setting"
+        if b is not None and g is not None
+        else "in this run clipping did not keep every setting finite"
+    )
+    return {"verdict": verdict, "bad_init": bad_init}
+
+
+def _lesion_verdict(rise: float, plain_rise: float) -> str:
+    """How this build's one-block lesions compare with Veit et al.'s contrast (a clause)."""
+    if plain_rise < HARMLESS_RISE:
+        return (
+            "cannot show their contrast: deleting one block barely changes the error of our "
+            "plain network either"
+        )
+    if rise < HARMLESS_RISE and plain_rise > 3 * max(rise, 0.01):
+        return (
+            "reproduces their contrast: deleting one block of our ResNet raises the error "
+            "little, while the plain network suffers much more"
+        )
+    if rise < plain_rise:
+        return (
+            "shows the contrast only in part: deleting one block hurts our ResNet less than "
+            "the plain network, but it is not harmless"
+        )
+    return (
+        "does not reproduce their contrast: deleting one block hurts our ResNet as much as "
+        "the plain network, or more"
+    )
+
+
+def lesion_findings(resnet: Any, plain: Any) -> dict[str, str]:
+    """Sentences on a lesion study (``helpers.analysis.lesion.LesionStudy`` of the deeper
+    ResNet and plain network): intact and lesioned errors, the worst block, the
+    shape-changing blocks and the verdict against Veit et al. (2016)."""
+    rs, ps = resnet.summary(), plain.summary()
+    worst = max((r for r in resnet.rows if r.error is not None), key=lambda r: r.error)
+    where = (
+        " (a shape-changing block)"
+        if worst.downsampling
+        else f" (stage {worst.stage + 1})"
+    )
+    down = rs.get("mean_error_downsampling_blocks")
+    if down is None:
+        downsampling = "no shape-changing block could be compared"
+    else:
+        more = down > rs["mean_error_other_blocks"]
+        downsampling = (
+            f"deleting a shape-changing block hurts {'more' if more else 'less'} on average "
+            f"({100 * down:.1f}%) than deleting another block, "
+            + ("as Veit et al. found" if more else "unlike in Veit et al.'s networks")
+        )
+    rise = rs["mean_error_other_blocks"] - rs["baseline_error"]
+    plain_rise = ps["mean_error_other_blocks"] - ps["baseline_error"]
+    return {
+        "res_intact": f"{100 * rs['baseline_error']:.1f}%",
+        "res_mean": f"{100 * rs['mean_error_other_blocks']:.1f}%",
+        "res_worst": f"{100 * rs['max_error_other_blocks']:.1f}%",
+        "plain_intact": f"{100 * ps['baseline_error']:.1f}%",
+        "plain_mean": f"{100 * ps['mean_error_other_blocks']:.1f}%",
+        "worst_block": f"block {worst.index + 1}{where}",
+        "downsampling": downsampling,
+        "verdict": _lesion_verdict(rise, plain_rise),
+    }
+
+
+def figure7_findings(
+    mean_std: Mapping[str, float], depths: Sequence[int]
+) -> dict[str, str]:
+    """The paper's two Figure 7 claims, checked on this build's networks: ResNet responses
+    smaller than their plain twins' (claim 1), and smaller in the deeper ResNet (claim 2).
+    ``mean_std`` maps "plain-20", "ResNet-20", ... to the mean std of the responses."""
+    shallow, deep = depths[0], depths[-1]
+    held = [d for d in depths if mean_std[f"ResNet-{d}"] < mean_std[f"plain-{d}"]]
+    if len(held) == len(depths):
+        claim1 = "held at both depths" if len(depths) == 2 else "held at every depth"
+    elif not held:
+        claim1 = "did not hold at any depth"
+    else:
+        claim1 = "held at depth " + " and ".join(map(str, held)) + " only"
+    claim2 = mean_std[f"ResNet-{deep}"] < mean_std[f"ResNet-{shallow}"]
+    both = len(held) == len(depths) and claim2
+    verdict = (
+        "both of the paper's Figure 7 claims held"
+        if both
+        else "not all of the paper's Figure 7 claims held (ResNets smaller than plain nets: "
+        f"{'yes' if len(held) == len(depths) else 'not everywhere'}; deeper ResNet "
+        f"smaller: {'yes' if claim2 else 'no'})"
+    )
+    return {
+        "claim1": claim1,
+        "claim2": "held" if claim2 else "did not hold",
+        "means": ", ".join(f"{k} {v:.3f}" for k, v in mean_std.items()),
+        "verdict": verdict,
+    }
+
+
+def _model(name: str) -> str:
+    """ "resnet34" -> "ResNet-34"."""
+    return name.replace("resnet", "ResNet-") if name.startswith("resnet") else name
+
+
+def table1_rounding(counted: Mapping[str, float], printed: Mapping[str, float]) -> str:
+    """Whether the paper's one-decimal GMACs (Table 1) are our counts rounded or cut off.
+
+    ``counted`` and ``printed`` map model names to GMACs. The answer is a sentence."""
+
+    def same(a: float, b: float) -> bool:
+        return abs(a - b) < 1e-9
+
+    def which(models: list[str], rule: str) -> str:
+        listed = " and ".join(
+            f"{_model(m)} ({counted[m]:.3f}, printed {printed[m]:g})" for m in models
+        )
+        return f"{listed} need{'s' if len(models) == 1 else ''} {rule}"
+
+    rounded = [m for m in printed if same(round(counted[m], 1), printed[m])]
+    cut = [m for m in printed if same(math.floor(counted[m] * 10) / 10, printed[m])]
+    gap, worst = max((abs(counted[m] - printed[m]), m) for m in printed)
+    if len(rounded) == len(printed):
+        rule = "every printed value is our count rounded to one decimal"
+    elif len(cut) == len(printed):
+        rule = "every printed value is our count cut off after one decimal"
+    else:
+        only_cut = [m for m in cut if m not in rounded]
+        only_round = [m for m in rounded if m not in cut]
+        rule = (
+            "neither rounding nor cutting off our counts gives all "
+            f"{len(printed)} printed values: {which(only_cut, 'cutting off')}, "
+            f"{which(only_round, 'rounding')}; so the paper must have counted slightly "
+            "differently from us"
+        )
+    return f"{rule} (the largest gap is {gap:.2f} GMACs, for {_model(worst)})"
