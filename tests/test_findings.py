@@ -194,3 +194,14 @@ def test_numbers_in_prose_have_no_exponent_notation() -> None:
     assert prose(9.996e-5) == "1.00 × 10⁻⁴" and prose(0.0) == "0"
     for x in (3e-30, 6.01e7, 0.5, 4e12):
         assert "e+" not in prose(x) and "e-" not in prose(x)
+
+
+def test_durations_read_as_words_with_the_right_plural() -> None:
+    from helpers.core.numbers import duration
+
+    year = 365 * 86400
+    assert duration(1.0 * year) == "1 year" and duration(1.5 * year) == "1.5 years"
+    assert duration(12.4 * year) == "12 years" and duration(90) == "1.5 minutes"
+    assert duration(3600) == "1 hour" and duration(0) == "0 seconds"
+    with pytest.raises(ValueError, match="finite"):
+        duration(float("nan"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["prose"]
+__all__ = ["duration", "prose"]
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -38,3 +38,27 @@ def prose(x: float, digits: int = 3) -> str:
         mantissa, exponent = mantissa / 10, exponent + 1
     power = f"10{str(exponent).translate(_SUPERSCRIPT)}"
     return f"{mantissa:.{digits - 1}f} × {power}"
+
+
+_UNITS = (
+    (365 * 86400, "year"),
+    (30 * 86400, "month"),
+    (7 * 86400, "week"),
+    (86400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+    (1, "second"),
+)
+
+
+def duration(seconds: float) -> str:
+    """A length of time for a sentence, in the largest unit it fills at least once:
+    4.6e7 -> "1.5 years", 3.2e8 -> "10 years", 90 -> "1.5 minutes" (two significant digits)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(
+            f"duration needs a finite number of seconds >= 0, got {seconds}"
+        )
+    size, unit = next(((s, u) for s, u in _UNITS if seconds >= s), _UNITS[-1])
+    value = float(_significant(seconds / size, 2).replace(",", "")) if seconds else 0.0
+    text = f"{value:,.0f}" if value >= 10 or value.is_integer() else f"{value:.1f}"
+    return f"{text} {unit}{'' if text == '1' else 's'}"
