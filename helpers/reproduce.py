@@ -17,7 +17,7 @@ from helpers.core import dist
 from helpers.core.cli import OneLineParser, comma_list, whole_number
 from helpers.experiments.profiles import PROFILES, get_profile
 from helpers.experiments.reproduce import default_checkpoints, run_profile
-from helpers.experiments.results import PARTS, command_line
+from helpers.experiments.results import PARTS, PrecisionMismatch, command_line
 
 __all__ = ["main"]
 
@@ -112,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
         type=whole_number(1),
         help="override the profile's schedule length (recorded in the provenance)",
     )
+    ap.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="go on with a profile whose stored runs used another training precision "
+        "(bf16 vs float32; each run records its own)",
+    )
     return ap
 
 
@@ -130,7 +136,8 @@ def _raise_interrupt(
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse and check the arguments, then run the profile; 130 when interrupted."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     profile = get_profile(args.profile)
     if args.epochs is not None:
         profile = profile.replace(epochs=args.epochs, iterations=None)
@@ -147,7 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_tasks=args.max_tasks,
             log=_log,
             command=command_line(argv),
+            mixed_precision=args.mixed_precision,
         )
+    except PrecisionMismatch as e:
+        parser.error(str(e))
     except KeyboardInterrupt:
         print(
             "interrupted: finished runs are in the results files; run the same command "

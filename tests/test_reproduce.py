@@ -320,3 +320,28 @@ def _add_entries(folder: Path, worker: int) -> None:
     f = ResultsFile(folder / "lesion.json", "lesion", prov)
     for i in range(20):
         f.add({"key": f"w{worker}-{i}", "seed": 0})
+
+
+def test_a_profile_is_not_finished_in_another_precision(tmp_path, capsys) -> None:
+    """Runs compared with each other share one precision: a machine that trains in
+    another one than the stored runs is refused (one line, exit 2, nothing written),
+    unless --mixed-precision, and then each run records its own."""
+    _run(tmp_path, max_tasks=1)
+    path = tmp_path / "results/smoke/degradation.json"
+    doc = json.loads(path.read_text())
+    here = doc["runs"][0]["precision"]
+    other = "float32" if here != "float32" else "bfloat16 autocast"
+    doc["runs"][0]["precision"] = other
+    path.write_text(json.dumps(doc))
+    before, _ = path.read_text(), capsys.readouterr()  # the first run's progress bars
+    argv = ["--profile", "smoke", "--only", "degradation", "--depths", "8"]
+    argv += ["--out", str(tmp_path / "results"), "--checkpoints", str(tmp_path / "ck")]
+    with pytest.raises(SystemExit) as stop:
+        reproduce.main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"trained in {other}" in err and f"trains in {here}" in err
+    assert "--mixed-precision" in err and path.read_text() == before
+    assert reproduce.main([*argv, "--mixed-precision"]) == 0
+    runs = {r["name"]: r["precision"] for r in json.loads(path.read_text())["runs"]}
+    assert runs == {"plain-8": other, "resnet-8": here}

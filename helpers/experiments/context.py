@@ -124,6 +124,7 @@ class Context:
             "wall_time_s": round(time.perf_counter() - t0, 2),
             "helpers_commit": self.prov["helpers"]["commit"],
             "device": self.prov["device"]["name"],
+            "precision": self.prov["device"]["precision"],
         }
 
     def batch(self, data, n: int) -> tuple[torch.Tensor, torch.Tensor]:

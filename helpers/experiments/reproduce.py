@@ -46,9 +46,9 @@ import torch
 from helpers.experiments import tasks
 from helpers.experiments.context import Context, Net, degradation_nets
 from helpers.experiments.profiles import Profile
-from helpers.experiments.results import command_line
+from helpers.experiments.results import PrecisionMismatch, command_line
 
-__all__ = ["Task", "plan", "run_profile", "default_checkpoints"]
+__all__ = ["Task", "plan", "run_profile", "check_precision", "default_checkpoints"]
 
 # the analyses of the trained nets, and how many images each forward pass sees (ETA)
 _ANALYSES = (
@@ -257,6 +257,21 @@ def _run_tasks(
     return spent
 
 
+def check_precision(ctx: Context) -> None:
+    """The runs of one profile are compared with each other (plain against ResNet, seed
+    against seed), so they share one training precision: bf16 autocast on a CPU with
+    AVX512-BF16 changes the numbers against float32 elsewhere."""
+    here = ctx.prov["device"]["precision"]
+    stored = ctx.files["degradation"].precisions() - {here}
+    if stored:
+        raise PrecisionMismatch(
+            f"{ctx.out} holds runs trained in {', '.join(sorted(stored))}, and this "
+            f"machine ({ctx.prov['device']['name']}) trains in {here}; finish the profile "
+            "on a machine like the one that started it, or pass --mixed-precision to "
+            "record runs of both precisions (each run says its own)"
+        )
+
+
 def run_profile(
     profile: Profile,
     *,
@@ -269,15 +284,20 @@ def run_profile(
     max_tasks: int | None = None,
     log: Callable[[str], None] = print,
     command: str | None = None,
+    mixed_precision: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) every task of the plan; return counts of tasks run, skipped.
 
     ``command`` is recorded in the provenance (default: this process's arguments).
+    Unless ``mixed_precision``, a profile whose stored runs were trained in another
+    precision than this machine's raises :class:`PrecisionMismatch` before any work.
     """
     if profile.num_threads:
         torch.set_num_threads(profile.num_threads)
     command = command or command_line(sys.argv[1:])
     ctx = Context(profile, out, checkpoints, seeds, command)
+    if not mixed_precision:
+        check_precision(ctx)
     tasks_ = plan(ctx, parts, seeds, degradation_nets(profile, depths, resnet110))
     todo = [t for t in tasks_ if not ctx.files[t.part].done(t.key)]
     log(

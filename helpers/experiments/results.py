@@ -32,6 +32,7 @@ __all__ = [
     "PARTS",
     "SCHEMA_VERSION",
     "SchemaError",
+    "PrecisionMismatch",
     "ResultsFile",
     "validate",
     "provenance",
@@ -109,6 +110,10 @@ EPOCH_FIELDS = ("epoch", "train_error", "test_error", "lr")
 
 class SchemaError(ValueError):
     """A results file lacks a field or holds a wrong kind of value."""
+
+
+class PrecisionMismatch(ValueError):
+    """A profile's stored runs were trained in another precision than this machine's."""
 
 
 # --------------------------------------------------------------------------------------
@@ -324,6 +329,13 @@ class ResultsFile:
             "provenance": self.prov,
             "runs": [],
         }
+
+    def precisions(self) -> set[str]:
+        """The training precisions of the recorded runs (a run from before runs carried
+        their own: the file's provenance)."""
+        doc = self.load()
+        fallback = doc["provenance"]["device"]["precision"]
+        return {r.get("precision", fallback) for r in doc["runs"]}
 
     def done(self, key: str) -> bool:
         """Whether the run ``key`` (e.g. "plain-20/s0") is recorded."""
