@@ -230,3 +230,28 @@ def test_measurements_catch_what_they_should():
         "an 'executed in N s' line",
     ]
     assert BIBTEX_KEY.match(article.td.get_text())
+
+
+def test_summary_and_chapter3_report_the_same_numbers(site):
+    """The summary's lesion and Figure 7 numbers are chapter 3's (same nets, same test
+    images, same helpers): the two pages once disagreed (a mean vs a median)."""
+    ch03 = _article(_soup(site / "chapters" / "03_residual_networks.html")).get_text(
+        " "
+    )
+    summary = _article(_soup(site / "chapters" / "07_summary.html")).get_text(" ")
+    ch03, summary = (" ".join(t.split()) for t in (ch03, summary))
+    means = re.search(r"mean standard deviations: ((?:[\w-]+ [\d.]+(?:, )?)+)", ch03)
+    assert means, "chapter 3: the Figure 7 means are gone"
+    assert f"mean standard deviations: {means.group(1)}" in summary
+    pct = r"([\d.]+%)"
+    intact = re.search(rf"The intact ResNet has a test error of {pct}", ch03)
+    average = re.search(rf"it averages {pct} and reaches {pct} at worst", ch03)
+    plain = re.search(rf"The plain network goes from {pct} to {pct} on average", ch03)
+    assert intact and average and plain, "chapter 3: the lesion sentence changed"
+    said = re.search(
+        rf"from {pct} to {pct} on average \({pct} at worst\) and the plain network's "
+        rf"from {pct} to {pct}",
+        summary,
+    )
+    assert said, "summary: the lesion sentence changed"
+    assert said.groups() == (*intact.groups(), *average.groups(), *plain.groups())

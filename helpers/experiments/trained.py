@@ -1,0 +1,78 @@
+"""The build's trained networks and the analyses run on them, in one place.
+
+Chapter 3 looks inside the plain and residual networks that chapter 4's degradation
+experiment trains (the lesion study of Veit et al. 2016; the response sizes of He et al.
+2016, Fig. 7), and the summary page reports what it found. Both pages call these functions,
+so they report the same numbers, computed from the same networks on the same test images.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from helpers.analysis.lesion import LesionStudy, lesion_study
+from helpers.analysis.responses import branch_response_std, first_batch
+from helpers.data import load_dataset
+from helpers.experiments.cache import cifar_run
+from helpers.experiments.profiles import Profile
+from helpers.train import History
+
+__all__ = [
+    "LESION_IMAGES",
+    "RESPONSE_IMAGES",
+    "trained_nets",
+    "lesion_studies",
+    "response_stds",
+    "mean_stds",
+]
+
+LESION_IMAGES = 300  # a class-balanced test subset: keeps the 50+ evaluations cheap
+RESPONSE_IMAGES = 256  # the first test images, normalised as each net was trained
+
+
+def trained_nets(
+    profile: Profile, seed: int = 0, progress: bool | None = None
+) -> dict[str, tuple[nn.Module, History]]:
+    """ "plain-20", "ResNet-20", ... -> (model, history): the degradation experiment's nets
+    at the profile's depths, trained once per build and then loaded from the cache."""
+    nets = {}
+    for depth in profile.depths:
+        for kind, label in (("plain", "plain"), ("resnet", "ResNet")):
+            nets[f"{label}-{depth}"] = cifar_run(
+                kind, depth, profile, seed=seed, progress=progress
+            )
+    return nets
+
+
+def lesion_studies(
+    trained: dict[str, tuple[nn.Module, Any]], profile: Profile
+) -> dict[str, LesionStudy]:
+    """The lesion study (delete one block at test time) of the deepest plain net and
+    ResNet, on :data:`LESION_IMAGES` test images."""
+    deep = profile.depths[-1]
+    data = load_dataset(profile.dataset, "test", subset=LESION_IMAGES)
+    return {
+        name: lesion_study(model.cpu(), data, device="cpu")
+        for name, (model, _) in trained.items()
+        if name.endswith(f"-{deep}")
+    }
+
+
+def response_stds(
+    trained: dict[str, tuple[nn.Module, Any]], profile: Profile
+) -> dict[str, list[float]]:
+    """Per block, the std of the residual branch's output before the addition (He et al.
+    2016, Fig. 7), on the first :data:`RESPONSE_IMAGES` test images."""
+    test = profile.load("test")
+    out = {}
+    for name, (model, _) in trained.items():
+        images = first_batch(test, RESPONSE_IMAGES, model=model)[0]
+        out[name] = branch_response_std(model.cpu(), images)
+    return out
+
+
+def mean_stds(responses: dict[str, list[float]]) -> dict[str, float]:
+    """Each net's mean response std over its blocks (what Figure 7's claims compare)."""
+    return {name: sum(stds) / len(stds) for name, stds in responses.items()}
