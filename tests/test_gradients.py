@@ -51,6 +51,27 @@ def test_model_grads_untouched_and_mode_restored():
     assert all(p.grad is None for p in model.parameters())
 
 
+@pytest.mark.parametrize("mode", ["weight", "output"])
+def test_a_trained_network_is_not_changed_by_measuring_it(mode):
+    """A forward pass in training mode moves batch norm's running statistics; the
+    analysis puts them back, so later analyses of the same net see the trained net."""
+    from helpers.models import create_model, residual_blocks
+
+    torch.manual_seed(0)
+    model = create_model("resnet_cifar", depth=8, width=4, in_channels=1).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1), m.running_var.uniform_(0.5, 2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, y = torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))
+    probes = residual_blocks(model) if mode == "output" else None
+    gradient_norms(model, x, y, probes=probes, mode=mode)
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before), [
+        k for k in before if not torch.equal(before[k], after[k])
+    ]
+
+
 def test_sigmoid_vanishes_relu_he_does_not():
     x, y = batch()
     sig = gradient_norms(stack(depth=30, activation="sigmoid", init="xavier"), x, y)

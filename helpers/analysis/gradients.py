@@ -16,8 +16,9 @@ Gradients are taken with ``torch.autograd.grad``, so ``.grad`` fields of the mod
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +32,7 @@ __all__ = [
     "default_probes",
     "resolve_probes",
     "gradient_norms",
+    "kept_buffers",
     "activation_stds",
     "plot_gradient_profile",
     "plot_short_runs",
@@ -117,11 +119,27 @@ def gradient_norms(
             "gradient_norms needs targets: pass targets=... or inputs=(x, y)"
         )
     found = resolve_probes(model, probes)
-    loss, outputs = _forward(
-        model, x, y, found, mode, loss_fn or F.cross_entropy, train_mode
-    )
-    groups = _gradient_targets(found, outputs, mode)
-    return GradientProfile(list(found), _group_norms(loss, groups), mode, loss.item())
+    with kept_buffers(model):
+        loss, outputs = _forward(
+            model, x, y, found, mode, loss_fn or F.cross_entropy, train_mode
+        )
+        groups = _gradient_targets(found, outputs, mode)
+        norms = _group_norms(loss, groups)
+    return GradientProfile(list(found), norms, mode, loss.item())
+
+
+@contextlib.contextmanager
+def kept_buffers(model: nn.Module) -> Iterator[None]:
+    """Put the model's buffers back as they were on leaving: a forward pass in training
+    mode moves batch norm's running statistics, which would change the trained network
+    that later analyses of the same model measure."""
+    saved = {name: b.detach().clone() for name, b in model.named_buffers()}
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for name, b in model.named_buffers():
+                b.copy_(saved[name])
 
 
 def _forward(
@@ -209,7 +227,8 @@ def activation_stds(
     was_training = model.training
     model.train(train_mode)
     try:
-        model(x)
+        with kept_buffers(model):
+            model(x)
     finally:
         for h in handles:
             h.remove()
