@@ -113,10 +113,10 @@ def _parser() -> argparse.ArgumentParser:
         help="override the profile's schedule length (recorded in the provenance)",
     )
     ap.add_argument(
-        "--mixed-precision",
+        "--other-precision",
         action="store_true",
-        help="go on with a profile whose stored runs used another training precision "
-        "(bf16 vs float32; each run records its own)",
+        help="go on although this machine trains in another precision than the "
+        "profile's or its stored runs' (bf16 vs float32; each run records its own)",
     )
     return ap
 
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_tasks=args.max_tasks,
             log=_log,
             command=command_line(argv),
-            mixed_precision=args.mixed_precision,
+            other_precision=args.other_precision,
         )
     except PrecisionMismatch as e:
         parser.error(str(e))

@@ -325,7 +325,7 @@ def _add_entries(folder: Path, worker: int) -> None:
 def test_a_profile_is_not_finished_in_another_precision(tmp_path, capsys) -> None:
     """Runs compared with each other share one precision: a machine that trains in
     another one than the stored runs is refused (one line, exit 2, nothing written),
-    unless --mixed-precision, and then each run records its own."""
+    unless --other-precision, and then each run records its own."""
     _run(tmp_path, max_tasks=1)
     path = tmp_path / "results/smoke/degradation.json"
     doc = json.loads(path.read_text())
@@ -341,7 +341,22 @@ def test_a_profile_is_not_finished_in_another_precision(tmp_path, capsys) -> Non
     err = capsys.readouterr().err
     assert stop.value.code == 2 and len(err.strip().splitlines()) == 1, err
     assert f"trained in {other}" in err and f"trains in {here}" in err
-    assert "--mixed-precision" in err and path.read_text() == before
-    assert reproduce.main([*argv, "--mixed-precision"]) == 0
+    assert "--other-precision" in err and path.read_text() == before
+    assert reproduce.main([*argv, "--other-precision"]) == 0
     runs = {r["name"]: r["precision"] for r in json.loads(path.read_text())["runs"]}
     assert runs == {"plain-8": other, "resnet-8": here}
+
+
+def test_a_profile_that_names_its_precision_runs_only_in_it(tmp_path, capsys) -> None:
+    """reference-cpu-full names bf16 (as its pilot): a float32 machine is refused before
+    anything is loaded or written; on a bf16 machine, a float32 profile is refused."""
+    from helpers.core.precision import amp_dtype
+
+    here = "float32" if amp_dtype("cpu") is None else "bfloat16 autocast"
+    other = "float32" if here != "float32" else "bfloat16 autocast"
+    profile = get_profile("smoke").replace(precision=other)
+    with pytest.raises(reproduce.PrecisionMismatch, match=f"trains in {other}"):
+        _run(tmp_path, profile=profile)
+    assert not (tmp_path / "results" / "smoke" / "degradation.json").exists()
+    assert _run(tmp_path, profile=profile, other_precision=True)["ran"] == 2
+    assert get_profile("reference-cpu-full").precision == "bfloat16 autocast"

@@ -67,6 +67,9 @@ class Profile:
     store_weights: bool = (
         False  # reference runs: keep fp16 weights in results/<profile>/
     )
+    # the training precision every run of a reference profile must use, as results
+    # record it ("bfloat16 autocast", "float32"); None: whatever this machine uses
+    precision: str | None = None
 
     def train_config(self, **overrides: Any) -> TrainConfig:
         """The TrainConfig of this profile, with ``overrides`` applied (e.g. seed=1, lr=0.05)."""
@@ -211,6 +214,7 @@ PROFILES: dict[str, Profile] = {
         seeds=(0, 1, 2),
         val_size=0,
         store_weights=True,
+        precision="bfloat16 autocast",  # as the pilot: a CPU with AVX512-BF16
     ),
     # The reference run for a lent GPU (scripts/gpu_reference.sh): no internet there, so
     # Fashion-MNIST travels with the tree; the script sets --epochs from a throughput bench.

@@ -261,13 +261,20 @@ def check_precision(ctx: Context) -> None:
     """The runs of one profile are compared with each other (plain against ResNet, seed
     against seed), so they share one training precision: bf16 autocast on a CPU with
     AVX512-BF16 changes the numbers against float32 elsewhere."""
-    here = ctx.prov["device"]["precision"]
+    here, machine = ctx.prov["device"]["precision"], ctx.prov["device"]["name"]
+    wanted = ctx.profile.precision
+    if wanted is not None and wanted != here:
+        raise PrecisionMismatch(
+            f"profile {ctx.profile.name} trains in {wanted}, and this machine ({machine}) "
+            f"trains in {here}; run it on a machine that has {wanted} (bf16: a CPU with "
+            "AVX512-BF16 or AMX, or an A100-class GPU), or pass --other-precision"
+        )
     stored = ctx.files["degradation"].precisions() - {here}
     if stored:
         raise PrecisionMismatch(
             f"{ctx.out} holds runs trained in {', '.join(sorted(stored))}, and this "
-            f"machine ({ctx.prov['device']['name']}) trains in {here}; finish the profile "
-            "on a machine like the one that started it, or pass --mixed-precision to "
+            f"machine ({machine}) trains in {here}; finish the profile "
+            "on a machine like the one that started it, or pass --other-precision to "
             "record runs of both precisions (each run says its own)"
         )
 
@@ -284,19 +291,20 @@ def run_profile(
     max_tasks: int | None = None,
     log: Callable[[str], None] = print,
     command: str | None = None,
-    mixed_precision: bool = False,
+    other_precision: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) every task of the plan; return counts of tasks run, skipped.
 
     ``command`` is recorded in the provenance (default: this process's arguments).
-    Unless ``mixed_precision``, a profile whose stored runs were trained in another
-    precision than this machine's raises :class:`PrecisionMismatch` before any work.
+    Unless ``other_precision``, a profile that names a precision (``Profile.precision``)
+    or whose stored runs used one, other than this machine's, raises
+    :class:`PrecisionMismatch` before any work.
     """
     if profile.num_threads:
         torch.set_num_threads(profile.num_threads)
     command = command or command_line(sys.argv[1:])
     ctx = Context(profile, out, checkpoints, seeds, command)
-    if not mixed_precision:
+    if not other_precision:
         check_precision(ctx)
     tasks_ = plan(ctx, parts, seeds, degradation_nets(profile, depths, resnet110))
     todo = [t for t in tasks_ if not ctx.files[t.part].done(t.key)]
