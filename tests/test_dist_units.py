@@ -6,6 +6,7 @@ checks here (this machine has no GPU) and run for real only on one."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -164,3 +165,43 @@ def test_the_streaming_loader_feeds_a_gpu(tmp_path) -> None:
     data = load_image_folder(root, "train", Recipe(scale=(40, 56), crop=32, resize=40))
     x, y = next(iter(StreamingLoader(data, 8, device="cuda", workers=1)))
     assert x.is_cuda and y.is_cuda and x.dtype == torch.float32
+
+
+def test_the_dist_bench_command_checks_arguments_and_reports(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    """python -m helpers.bench_dist: one line and exit 2 on bad input; the measurements
+    (stubbed here: the real ones take minutes) printed and written as JSON."""
+    from helpers import bench_dist
+
+    for bad, named in ((["--threads", "1"], "--threads"), (["--workers", "x"], "x")):
+        with pytest.raises(SystemExit) as stop:
+            bench_dist.main(bad)
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and len(err.strip().splitlines()) == 1
+        assert named in err and "Traceback" not in err
+    allreduce = {"allreduce_in_step_ms": 3.0, "step_ms": 50.0, "step_no_sync_ms": 47.0}
+    scaling = {"batch": 128, "device": "cpu", "1x1": 100.0, "1x2": 150.0, "2x1": 180.0}
+    scaling |= {"per_rank": [90.0, 90.0], "efficiency": 0.9}
+    scaling |= {"processes_over_threads": 1.2}
+    scaling["allreduce"] = allreduce | {"gradient_mib": 1.0, "bare_allreduce_ms": 0.5}
+    monkeypatch.setattr(bench_dist, "bench_scaling", lambda steps, threads: scaling)
+    loader = {
+        "jpeg": "500x375",
+        "mean_kib": 110.0,
+        "workers=0": 80.0,
+        "workers=1": 95.5,
+    }
+    monkeypatch.setattr(bench_dist, "bench_loader", lambda images, workers: loader)
+    demand = {"device": "cpu", "precision": "float32", "images_per_s": 12.0}
+    monkeypatch.setattr(bench_dist, "step_demand", lambda: demand)
+    out = tmp_path / "bench.json"
+    assert bench_dist.main(["--steps", "2", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 processes x 1 thread    180.0 images/s" in printed
+    assert "scaling efficiency of 2 processes: 0.90" in printed
+    assert (
+        "workers=1      95.5 images/s" in printed
+        and "12.0 images/s demanded" in printed
+    )
+    assert json.loads(out.read_text())["scaling"]["2x1"] == 180.0
