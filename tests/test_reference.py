@@ -317,7 +317,7 @@ def test_panels_fit_the_column_with_readable_fonts(tmp_path) -> None:
         assert min(sizes) >= figstyle.MIN_FONT_PT, kind
         assert caption.startswith("Reference run `reference-cpu`")
         if b is not None:
-            assert [ax.get_title() for ax in fig.axes[:2]][0] == "this build"
+            assert fig.axes[0].get_title().endswith("this build")
         plt.close(fig)
 
 
@@ -383,3 +383,41 @@ def test_a_run_in_progress_is_not_preferred_to_a_complete_one(tmp_path: Path) ->
         (tmp_path / name / "degradation.json").write_text(json.dumps(doc))
         assert is_complete(doc) == (done == seeds)
     assert pick_profile(tmp_path) == "small"
+
+
+def test_figure6_has_the_papers_two_halves(tmp_path) -> None:
+    """Plain networks left, ResNets right (He et al. 2016, Fig. 6), dashed training and
+    bold test error per net; the build's run on top, the reference run below; the y
+    axis shows the second half of training whole."""
+    from helpers.book.figure6 import figure6
+    from helpers.train import History
+
+    write_results(tmp_path)
+    doc = reference.load_results(tmp_path / "reference-cpu")["degradation"]
+    build = {
+        name: History(
+            steps=[
+                {"step": s, "epoch": s / 10, "error": 0.5 - s / 100}
+                for s in (5, 10, 20)
+            ],
+            epochs=[{"epoch": 1, "val_error": 0.45}, {"epoch": 2, "val_error": 0.35}],
+            meta={"steps_per_epoch": 10},
+        )
+        for name in ("plain-20", "plain-56", "ResNet-20", "ResNet-56")
+    }
+    fig = figure6(doc, build)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [
+        "plain networks: this build",
+        "ResNets: this build",
+        "plain networks: reference run",
+        "ResNets: reference run",
+    ]
+    for ax, kind in zip(fig.axes, ("plain", "ResNet") * 2, strict=True):
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels == [f"{kind}-20", f"{kind}-56"]
+        styles = {(line.get_linestyle(), line.get_linewidth()) for line in ax.lines}
+        assert styles == {("--", 0.9), ("-", 2.0)}  # training dashed, test bold
+        top = max(y for line in ax.lines for y in line.get_ydata()[-1:])
+        assert ax.get_ylim()[1] > top  # the end of training is in view
+    plt.close(fig)

@@ -18,6 +18,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
+from helpers.book.figure6 import figure6, mean_band
 from helpers.core.figstyle import figsize, network_style, plain_log_ticks
 from helpers.experiments.reference import load_reference
 from helpers.experiments.results import PARTS, finite, run_label
@@ -41,23 +42,6 @@ def _style(name: str, depths: list[int]) -> dict[str, Any]:
     kind = name.split("-")[0]
     fallback = {"color": "0.4", "ls": "--" if kind == "plain" else "-"}
     return {**fallback, **network_style(name), "lw": 1.4}
-
-
-def _band(ax, x, ys: list[list[float]], style: dict, label: str) -> None:
-    """The mean of the curves ``ys``, and the band from their minimum to maximum."""
-    n = min(len(y) for y in ys)
-    cols = [[y[i] for y in ys] for i in range(n)]
-    mean = [statistics.fmean(c) for c in cols]
-    ax.plot(x[:n], mean, label=label, **style)
-    if len(ys) > 1:
-        ax.fill_between(
-            x[:n],
-            [min(c) for c in cols],
-            [max(c) for c in cols],
-            color=style["color"],
-            alpha=0.15,
-            lw=0,
-        )
 
 
 def _names(doc: Mapping[str, Any]) -> list[str]:
@@ -87,33 +71,6 @@ def _single(title: str, draw) -> plt.Figure:
 # --------------------------------------------------------------------------------------
 
 
-def _reference_degradation(ax_train, ax_test, doc: Mapping[str, Any]) -> None:
-    depths = sorted({r["depth"] for r in doc["runs"]})
-    for name in _names(doc):
-        runs, style = _runs(doc, name), _style(name, depths)
-        steps = [[100 * s["error"] for s in r["steps"]] for r in runs]
-        x = [s["epoch"] for s in runs[0]["steps"]]
-        _band(ax_train, x, steps, style, run_label(name))
-        tests = [[100 * e["test_error"] for e in r["epochs"]] for r in runs]
-        x = [e["epoch"] for e in runs[0]["epochs"]]
-        _band(ax_test, x, tests, {**style, "marker": "."}, run_label(name))
-
-
-def _build_degradation(ax_train, ax_test, build: Mapping[str, Any]) -> None:
-    depths = sorted({int(n.split("-")[1].split()[0]) for n in build})
-    for name, h in build.items():
-        style = _style(name.split()[0], depths)
-        spe = h.meta.get("steps_per_epoch") or 1
-        x, y = h.series("error", "steps")
-        ax_train.plot(
-            [s / spe for s in x], [100 * v for v in y], label=run_label(name), **style
-        )
-        x, y = h.series("val_error", "epochs")
-        ax_test.plot(
-            x, [100 * v for v in y], label=run_label(name), marker=".", **style
-        )
-
-
 def degradation_panel(
     doc: Mapping[str, Any],
     build: Mapping[str, Any] | None = None,
@@ -121,25 +78,12 @@ def degradation_panel(
     title: str = "reference run",
     build_label: str = BUILD_LABEL,
 ) -> plt.Figure:
-    """Training error (top) and test error (bottom) per epoch (Fig. 6). ``build``:
-    {"plain-20": History, ...} as from ``helpers.experiments.cache.degradation_runs``."""
-    cols = 2 if build is not None else 1
-    fig, axes = plt.subplots(
-        2, cols, figsize=figsize(5.2), sharex="col", sharey="row", squeeze=False
-    )
-    _reference_degradation(axes[0, -1], axes[1, -1], doc)
-    if build is not None:
-        _build_degradation(axes[0, 0], axes[1, 0], build)
-        axes[0, 0].set_title(build_label)
-    axes[0, -1].set_title(title)
-    for row, what in enumerate(("training error (%)", "test error (%)")):
-        axes[row, 0].set_ylabel(what)
-    for ax in axes[1]:
-        ax.set_xlabel("epoch")
-    for ax in axes.flat:
-        ax.grid(alpha=0.3)
-    axes[0, -1].legend(fontsize=8, ncol=2)
-    return fig
+    """The paper's Figure 6 layout (plain left, ResNets right; dashed training error, bold
+    test error): the build's run on top when ``build`` ({"plain-20": History, ...} as from
+    ``helpers.experiments.cache.degradation_runs``), the reference run below. The panel
+    titles say "reference run"; the caption names its profile."""
+    del title
+    return figure6(doc, build, title="reference run", build_label=build_label)
 
 
 def responses_panel(
@@ -157,7 +101,7 @@ def responses_panel(
     for name in _names(doc):
         stds = [r["stds"] for r in _runs(doc, name)]
         x = list(range(1, len(stds[0]) + 1))
-        _band(axes[0, -1], x, stds, _style(name, depths), run_label(name))
+        mean_band(axes[0, -1], x, stds, _style(name, depths), run_label(name))
     if build is not None:
         build_depths = sorted({int(n.split("-")[1]) for n in build})
         for name, stds in build.items():
@@ -197,7 +141,7 @@ def lesion_panel(doc: Mapping[str, Any], *, title: str = "reference run") -> plt
             xs = [row["index"] + 1 for row in rows[0]]
             ys = [[100 * row["error"] for row in rs] for rs in rows]
             marked = {**style, "marker": "o", "ms": 3}
-            _band(ax, xs, ys, marked, f"{run_label(n)}: one block deleted")
+            mean_band(ax, xs, ys, marked, f"{run_label(n)}: one block deleted")
             base = 100 * statistics.fmean(r["baseline_error"] for r in runs)
             ax.axhline(
                 base,
@@ -223,7 +167,7 @@ def gradients_panel(
         for n in sorted({r["name"] for r in doc["runs"]}):
             norms = [r["trained_output"] for r in _runs(doc, n)]
             xs = list(range(1, len(norms[0]) + 1))
-            _band(ax, xs, norms, _style(n, depths), run_label(n))
+            mean_band(ax, xs, norms, _style(n, depths), run_label(n))
         ax.set_yscale("log")
         ax.set_xlabel("block $l$ (input → output)")
         ax.set_ylabel(r"$\|\partial E/\partial x_l\|$ after training")
