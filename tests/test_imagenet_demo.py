@@ -11,6 +11,7 @@ import torch
 import torchvision
 
 from helpers.book import imagenet_demo as demo
+from helpers.core.network import OFFLINE_ENV
 
 
 def test_preprocess_shape_statistics_and_roundtrip():
@@ -63,9 +64,9 @@ def test_class_names_are_imagenet():
 
 def test_offline_detection_is_fast(monkeypatch, tmp_path):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # nothing cached
-    monkeypatch.setenv(demo.OFFLINE_ENV, "1")
+    monkeypatch.setenv(OFFLINE_ENV, "1")
     assert demo.weights_available("resnet18") is False
-    monkeypatch.delenv(demo.OFFLINE_ENV)
+    monkeypatch.delenv(OFFLINE_ENV)
     start = time.perf_counter()
     demo.weights_available("resnet18", timeout=1.0)  # True or False, but never a hang
     assert time.perf_counter() - start < 3.0
@@ -73,7 +74,7 @@ def test_offline_detection_is_fast(monkeypatch, tmp_path):
     assert cached.name.startswith("resnet18-") and cached.suffix == ".pth"
     cached.parent.mkdir(parents=True)
     cached.touch()
-    monkeypatch.setenv(demo.OFFLINE_ENV, "1")
+    monkeypatch.setenv(OFFLINE_ENV, "1")
     assert (
         demo.weights_available("resnet18") is True
     )  # a cached file counts even offline

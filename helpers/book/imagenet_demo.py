@@ -8,9 +8,6 @@ is also built offline), loading them into ``helpers.models`` via
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,6 +15,8 @@ import numpy as np
 import torch
 import torchvision.transforms.functional as TF
 from torch import nn
+
+from helpers.core.network import reachable
 
 #: ImageNet channel statistics (RGB, images scaled to [0, 1]) used by torchvision's weights.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -30,8 +29,6 @@ SAMPLE_PHOTOS = {
     "astronaut": "astronaut Eileen Collins",
     "rocket": "a rocket on its launch pad",
 }
-
-OFFLINE_ENV = "RESNET_BOOK_OFFLINE"  # set to 1 to skip any download attempt
 
 
 def sample_photos(
@@ -140,22 +137,7 @@ def weights_available(
     """
     if cached_weights_path(name, weights).exists():
         return True
-    if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
-        return False
-    host = urlparse(_weights(name, weights).url).hostname
-    ok: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, 443), timeout=timeout):
-                ok.append(True)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(ok)
+    return reachable(_weights(name, weights).url, timeout)
 
 
 def load_pretrained(

@@ -8,16 +8,13 @@ weights), so an epoch costs ``3 x MACs x images`` multiply-adds.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 from typing import Any
-from urllib.parse import urlparse
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from helpers.core.figstyle import figsize
+from helpers.core.network import reachable
 
 __all__ = [
     "IMAGENET_TRAIN_IMAGES",
@@ -83,19 +80,4 @@ def imagenette_ready(timeout: float = 2.0) -> bool:
         return True
     except DatasetError:
         pass
-    if os.environ.get("RESNET_BOOK_OFFLINE", "") not in ("", "0"):
-        return False
-    host = urlparse(IMAGENETTE["160px"][0]).hostname
-    ok: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, 443), timeout=timeout):
-                ok.append(True)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(ok)
+    return reachable(IMAGENETTE["160px"][0], timeout)
