@@ -249,7 +249,7 @@ def test_summary_and_chapter3_report_the_same_numbers(site):
     plain = re.search(rf"The plain network goes from {pct} to {pct} on average", ch03)
     assert intact and average and plain, "chapter 3: the lesion sentence changed"
     said = re.search(
-        rf"from {pct} to {pct} on average \({pct} at worst\) and plain-\d+'s "
+        rf"from {pct} to {pct} on average \({pct} at worst\) and plain-\d+[’']s "
         rf"from {pct} to {pct}",
         summary,
     )
