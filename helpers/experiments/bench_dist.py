@@ -25,7 +25,7 @@ import torch
 from torchvision.io import write_jpeg
 
 from helpers.core.device import resolve_device
-from helpers.core.precision import amp_dtype, prefer_channels_last
+from helpers.core.precision import amp_dtype, precision_name, prefer_channels_last
 from helpers.data.imagefolder import load_image_folder
 from helpers.data.streaming import StreamingLoader
 from helpers.data.transforms import TORCHCODEC
@@ -133,7 +133,7 @@ def step_demand(
         "batch": batch,
         "images_per_s": batch / step,
         "device": str(device),
-        "precision": str(dtype),
+        "precision": precision_name(dtype),
     }
 
 
