@@ -2,10 +2,15 @@
 
     python scripts/book_config.py                 # print the book key for $RESNET_BOOK_PROFILE
     python scripts/book_config.py --write-config _build/_config.yml
+    python scripts/book_config.py --write-config _build/_config.zh.yml --language zh_CN
 
 myst-nb hashes only a notebook's code cells; the key (:func:`helpers.core.fingerprint.book_key`)
 adds all of ``helpers/``, the profile and the library versions, so an edited ``helpers/`` or
 another profile executes the notebooks again, and an unchanged rebuild executes nothing.
+``--language`` writes the config of a translated edition (``make book-zh``): the same cache,
+so the translated build executes nothing either; its text comes from locale/<language>/, and
+so do the part captions of the table of contents, written to ``_toc.<language>.yml`` beside
+the config (sphinx-external-toc adds them after Sphinx has translated the page).
 """
 
 from __future__ import annotations
@@ -15,14 +20,59 @@ import sys
 from pathlib import Path
 
 import yaml
-from book_meta import ROOT, read_config
+from book_meta import ROOT, read_config, read_yaml
 
-from helpers.core.fingerprint import book_key
+# This checkout's helpers/, not the one an editable install points to (another worktree's):
+# the key must hash the code that the build executes.
+sys.path.insert(0, str(ROOT))
+from helpers.core.fingerprint import book_key  # noqa: E402
+
+# What a translated edition changes besides `language`: strings that are configuration, not
+# page text, so that no catalogue holds them.
+EDITIONS = {
+    "zh_CN": {
+        "title": "深度残差网络",
+        "author": "resnet-book 作者",
+        "sphinx_config": {
+            "nb_code_prompt_show": "显示代码单元",
+            "nb_code_prompt_hide": "隐藏代码单元",
+        },
+    }
+}
+# The catalogue of the root page, where Sphinx's gettext puts the toctree captions.
+ROOT_CATALOGUE = "locale/{language}/LC_MESSAGES/chapters/intro.po"
 
 
-def write_config(target: Path, profile: str | None = None) -> Path:
+def translated_toc(target: Path, language: str) -> Path:
+    """Write _toc.yml with its part captions translated by the root page's catalogue."""
+    from babel.messages.pofile import read_po
+
+    with open(ROOT / ROOT_CATALOGUE.format(language=language), "rb") as f:
+        catalogue = read_po(f)
+    toc = read_yaml("_toc.yml")
+    for part in toc.get("parts", []):
+        message = catalogue.get(part["caption"])
+        if message is not None and message.string and not message.fuzzy:
+            part["caption"] = message.string
+    target.write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+    return target
+
+
+def write_config(
+    target: Path, profile: str | None = None, language: str | None = None
+) -> Path:
     """Write ``_config.yml`` with ``execute.cache`` set to this key's cache folder."""
     config = read_config()
+    if language is not None:
+        if language not in EDITIONS:
+            raise ValueError(
+                f"no edition for language {language!r}; known: {sorted(EDITIONS)}"
+            )
+        edition = dict(EDITIONS[language])
+        sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+        sphinx_config.update(edition.pop("sphinx_config", {}), language=language)
+        config.update(edition)
+        translated_toc(target.parent / f"_toc.{language}.yml", language)
     config.setdefault("execute", {})["cache"] = str(
         ROOT / "_build" / ".jupyter_cache" / book_key(profile)
     )
@@ -49,9 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="write a _config.yml whose execution cache is keyed, and print its path",
     )
+    p.add_argument(
+        "--language",
+        default=None,
+        choices=sorted(EDITIONS),
+        help="write the config of this translated edition (default: the English one)",
+    )
     args = p.parse_args(argv)
     if args.write_config is not None:
-        print(write_config(args.write_config, args.profile))
+        print(write_config(args.write_config, args.profile, args.language))
     else:
         print(book_key(args.profile))
     return 0
