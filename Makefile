@@ -9,7 +9,7 @@ JB := $(VENV)/bin/jupyter-book
 # The CPU budget profile for executing chapters, unless the caller exported one.
 export RESNET_BOOK_PROFILE ?= quick
 
-.PHONY: book test pdf venv vendor serve lab clean clean-cache
+.PHONY: book book-zh i18n-update test pdf venv vendor serve lab clean clean-cache
 .DEFAULT_GOAL := book
 
 # Python environment: created when missing, re-synced when requirements/pyproject change.
@@ -49,6 +49,30 @@ book: venv vendor
 	$(PY) scripts/book_config.py --write-config _build/_config.yml
 	RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.yml --all -W --keep-going 2>&1 | tee _build/build.log
 
+# The Chinese edition (issue 20): the same notebooks and the same execution cache (nothing is
+# executed again), its text from the catalogues locale/zh_CN/LC_MESSAGES/chapters/*.po. Built
+# apart (_build/zh/: myst-nb writes next to the output folder) and copied to _build/html/zh/,
+# so run it after `make book`. The part captions of the table of contents come from the same
+# catalogues (scripts/book_config.py writes _build/_toc.zh_CN.yml).
+book-zh: venv vendor
+	mkdir -p _build/html
+	$(PY) scripts/book_config.py --write-config _build/_config.zh.yml --language zh_CN
+	RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.zh.yml --toc _build/_toc.zh_CN.yml \
+	  --path-output _build/zh --all -W --keep-going 2>&1 | tee _build/build-zh.log
+	rm -rf _build/html/zh
+	cp -a _build/zh/_build/html _build/html/zh
+
+# After an English sentence changed: extract the English text (gettext, from the execution
+# cache) and merge it into the catalogues; a changed message turns fuzzy, a new one empty.
+# Then translate them (sphinx-intl stat lists what is left) and `make book-zh`.
+i18n-update: venv
+	mkdir -p _build
+	$(PY) scripts/book_config.py --write-config _build/_config.yml
+	RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.yml --path-output _build/pot \
+	  --builder custom --custom-builder gettext --all -W --keep-going
+	$(VENV)/bin/sphinx-intl update -p _build/pot/_build/gettext -l zh_CN -d locale
+	$(VENV)/bin/sphinx-intl stat -d locale -l zh_CN
+
 # The whole book as one PDF, printed by Debian's chromium from the built site (run `make book`
 # first; `make test` does): _build/pdf/resnet-book.pdf, also copied to _build/html/resnet-book.pdf
 # where the intro page links to it. Needs chromium and poppler-utils (.ci/run installs them).
@@ -71,7 +95,7 @@ lab: venv
 	$(VENV)/bin/jupyter lab colab/
 
 clean:
-	rm -rf _build/html _build/jupyter_execute _build/.doctrees _build/pdf _vendor
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees _build/pdf _vendor _build/zh _build/pot
 
 clean-cache: clean
 	rm -rf _build/.jupyter_cache
