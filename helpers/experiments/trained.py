@@ -4,25 +4,37 @@ Chapter 3 looks inside the plain and residual networks that chapter 4's degradat
 experiment trains (the lesion study of Veit et al. 2016; the response sizes of He et al.
 2016, Fig. 7), and the summary page reports what it found. Both pages call these functions,
 so they report the same numbers, computed from the same networks on the same test images.
+Those networks are the build's own, or, when a stored reference run is named
+(``$RESNET_BOOK_REFERENCE``, :mod:`helpers.experiments.reference_nets`), its converged ones.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
+from pathlib import Path
 from typing import Any
 
 from torch import nn
 
 from helpers.analysis.lesion import LesionStudy, lesion_study
 from helpers.analysis.responses import branch_response_std, first_batch
+from helpers.core.device import resolve_device
 from helpers.data import load_dataset
 from helpers.experiments.cache import cifar_run
 from helpers.experiments.profiles import Profile
+from helpers.experiments.reference_nets import (
+    REFERENCE_ENV,
+    missing_reference,
+    reference_net,
+)
 from helpers.train import History
 
 __all__ = [
     "LESION_IMAGES",
     "RESPONSE_IMAGES",
     "trained_nets",
+    "nets_caption",
     "lesion_studies",
     "response_stds",
     "mean_stds",
@@ -33,10 +45,29 @@ RESPONSE_IMAGES = 256  # the first test images, normalised as each net was train
 
 
 def trained_nets(
-    profile: Profile, seed: int = 0, progress: bool | None = None
+    profile: Profile,
+    seed: int = 0,
+    progress: bool | None = None,
+    reference: str | Path | None = None,
 ) -> dict[str, tuple[nn.Module, History]]:
     """ "plain-20", "ResNet-20", ... -> (model, history): the degradation experiment's nets
-    at the profile's depths, trained once per build and then loaded from the cache."""
+    at the profile's depths, trained once per build and then loaded from the cache.
+
+    ``reference`` names a stored reference run (a profile under ``results/`` or its
+    folder; None: ``$RESNET_BOOK_REFERENCE``; "": none). When it holds finished nets at
+    the profile's depths for ``seed``, trained on the profile's dataset, those converged
+    nets are returned instead; otherwise, with a warning, the build's own.
+    """
+    name = os.environ.get(REFERENCE_ENV, "") if reference is None else reference
+    if name:
+        why = missing_reference(name, profile.depths, (seed,), profile.dataset)
+        if why is None:
+            return _reference_nets(name, profile, seed)
+        warnings.warn(
+            f"not using the reference networks: {why}; training this build's own",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     nets = {}
     for depth in profile.depths:
         for kind, label in (("plain", "plain"), ("resnet", "ResNet")):
@@ -44,6 +75,40 @@ def trained_nets(
                 kind, depth, profile, seed=seed, progress=progress
             )
     return nets
+
+
+def _reference_nets(
+    name: str | Path, profile: Profile, seed: int
+) -> dict[str, tuple[nn.Module, History]]:
+    """The reference run's nets at the profile's depths, on the profile's device."""
+    device = resolve_device(profile.device)
+    nets = {}
+    for depth in profile.depths:
+        for kind, label in (("plain", "plain"), ("resnet", "ResNet")):
+            model, history = reference_net(name, kind, depth, seed)
+            nets[f"{label}-{depth}"] = (model.to(device), history)
+    return nets
+
+
+def nets_caption(trained: dict[str, tuple[nn.Module, History]]) -> str:
+    """Which networks ``trained`` holds, for a caption after "Networks: ": the reference
+    run or this build's profile, the seed, and each net's final test error."""
+    first = next(iter(trained.values()))[1]
+    meta = first.meta
+    if meta.get("source") == "reference run":
+        where = (
+            f"the reference run {meta['profile']} ({meta['dataset']}, "
+            f"{meta['train_images']:,} training images, {len(first.epochs)} epochs)"
+        )
+    else:
+        where = f"this build's own, profile {meta.get('profile', '?')}"
+    errors = []
+    for label, (_, history) in trained.items():
+        final = history.final("val_error")
+        errors.append(f"{label} {'n/a' if final is None else f'{100 * final:.1f}%'}")
+    return (
+        f"{where}, seed {meta.get('seed', '?')}; final test error {', '.join(errors)}"
+    )
 
 
 def lesion_studies(
