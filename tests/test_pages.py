@@ -305,6 +305,15 @@ def phone():
     httpd.shutdown()
 
 
+# Images shown at another aspect ratio than their pixels (more than 2% off), as [src, ratio].
+SQUASHED_IMAGES_JS = """() => [...document.querySelectorAll('article img')]
+  .filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0)
+  .map(i => { const r = i.getBoundingClientRect();
+              return [i.getAttribute('src'),
+                      (r.width / r.height) / (i.naturalWidth / i.naturalHeight)]; })
+  .filter(([src, q]) => Math.abs(q - 1) > 0.02)"""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", PAGES)
 def test_phone_reader_can_read_the_page_and_open_figures(phone, name: str) -> None:
@@ -318,6 +327,15 @@ def test_phone_reader_can_read_the_page_and_open_figures(phone, name: str) -> No
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 391, (
             f"{name}: the page scrolls sideways at 390 px ({overflow} px)"
+        )
+        page.evaluate(
+            "() => document.querySelectorAll('img').forEach(i => i.loading = 'eager')"
+        )
+        page.wait_for_timeout(500)
+        squashed = page.evaluate(SQUASHED_IMAGES_JS)
+        assert not squashed, (
+            f"{name}: figures drawn out of proportion at 390 px "
+            f"(shown / natural aspect ratio): {squashed[:3]}"
         )
         figure = page.locator("figure img.book-zoomable:visible").first
         if figure.count() == 0:
