@@ -1,6 +1,7 @@
 """Loading a stored reference run's networks (helpers.experiments.reference_nets), the
-pages' switch to them (trained_nets, $RESNET_BOOK_REFERENCE),
-on a smoke-sized run with fp16 weights that the tests train themselves."""
+pages' switch to them (trained_nets, $RESNET_BOOK_REFERENCE), and Colab's download of them
+(helpers.experiments.reference_fetch, helpers.book.setup.use_reference), on a smoke-sized
+run with fp16 weights that the tests train themselves, served from 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
+import helpers.experiments.profiles as profiles_module
 import helpers.experiments.trained as trained_module
+from helpers.book.setup import setup, use_reference
 from helpers.data import Normalization, load_dataset, normalization_of
-from helpers.experiments.profiles import get_profile
+from helpers.data.download import DownloadError
+from helpers.experiments.profiles import ENV_VAR, get_profile
+from helpers.experiments.reference_fetch import fetch_reference, results_url
 from helpers.experiments.reference_nets import (
     REFERENCE_ENV,
     ReferenceNetError,
@@ -230,3 +235,76 @@ def test_trained_nets_falls_back_to_the_builds_own(
     monkeypatch.setenv(REFERENCE_ENV, str(run))
     trained_nets(PROFILE, reference="")  # "" turns the environment's reference off
     assert len(calls) == 2 + 2 + 4 + 2 + 2
+
+
+def _serve(run: Path, www: Path, under: str = "") -> Path:
+    """Put a copy of the run where the server's ``<under>results/<name>/`` finds it."""
+    return Path(shutil.copytree(run, www / under / "results" / NAME))
+
+
+def test_fetch_reference_checks_every_file_and_fetches_it_once(
+    run: Path, server, tmp_path: Path
+) -> None:
+    url, www = server
+    served = _serve(run, www)
+    folder = fetch_reference(NAME, f"{url}results/{NAME}/", into=tmp_path / "dl")
+    for kind in ("plain", "resnet"):
+        file = _entry(run, f"{kind}-8/s0")["weights"]["file"]
+        assert (folder / file).read_bytes() == (run / file).read_bytes()
+    model, history = reference_net(folder, "resnet", 8)
+    expected, _ = reference_net(run, "resnet", 8)
+    assert torch.equal(
+        model.state_dict()["fc.weight"], expected.state_dict()["fc.weight"]
+    )
+    file = _entry(run, "resnet-8/s0")["weights"]["file"]
+    (served / file).write_bytes(b"changed on the server")
+    fetch_reference(NAME, f"{url}results/{NAME}/", into=tmp_path / "dl")
+    assert (folder / file).read_bytes() == (run / file).read_bytes(), (
+        "a file already fetched with the right checksum is not fetched again"
+    )
+
+
+def test_a_damaged_download_is_refused_and_leaves_nothing(
+    run: Path, server, tmp_path: Path
+) -> None:
+    url, www = server
+    served = _serve(run, www)
+    file = _entry(run, "plain-8/s0")["weights"]["file"]
+    data = bytearray((served / file).read_bytes())
+    data[-1] ^= 0xFF
+    (served / file).write_bytes(bytes(data))
+    with pytest.raises(DownloadError, match=r"checksum mismatch \(SHA256 "):
+        fetch_reference(NAME, f"{url}results/{NAME}/", into=tmp_path / "dl")
+    assert not (tmp_path / "dl" / file).exists()
+    with pytest.raises(DownloadError, match="could not download reference run 'nope'"):
+        fetch_reference("nope", f"{url}results/nope/", into=tmp_path / "dl2")
+
+
+def test_results_url() -> None:
+    assert results_url("https://github.com/o/r.git", "v1.0", "x") == (
+        "https://raw.githubusercontent.com/o/r/v1.0/results/x/"
+    )
+    assert results_url("https://git.example/o/r/", "v1", "x") == (
+        "https://git.example/o/r/raw/v1/results/x/"
+    )
+
+
+def test_use_reference_switches_the_chapters_to_the_downloaded_nets(
+    run: Path, server, tmp_path: Path, monkeypatch
+) -> None:
+    url, www = server
+    _serve(run, www, under="o/r/raw/vtest")  # a non-GitHub host: <repo>/raw/<ref>/...
+    calls = _no_training(monkeypatch)
+    monkeypatch.setenv("RESNET_BOOK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(profiles_module.PROFILES, NAME, PROFILE)
+    monkeypatch.delenv(REFERENCE_ENV, raising=False)
+    monkeypatch.setenv(ENV_VAR, "gpu")  # what setup() chose before
+    folder = use_reference(f"{url}o/r", "vtest", name=NAME, profile=NAME)
+    assert folder == tmp_path / "cache" / "reference" / "vtest" / NAME
+    assert get_profile().name == NAME
+    nets = trained_nets(get_profile())
+    assert calls == [] and nets_caption(nets).startswith(f"the reference run {NAME}")
+    with pytest.raises(ReferenceNetError, match="USE_REFERENCE = False"):
+        use_reference(f"{url}o/r", "vtest", name=NAME, profile="quick")  # depths 20, 56
+    with pytest.raises(ValueError, match="needs repo_url and ref"):
+        setup(reference=True)
