@@ -308,3 +308,28 @@ def test_use_reference_switches_the_chapters_to_the_downloaded_nets(
         use_reference(f"{url}o/r", "vtest", name=NAME, profile="quick")  # depths 20, 56
     with pytest.raises(ValueError, match="needs repo_url and ref"):
         setup(reference=True)
+
+
+def test_the_pages_use_the_complete_reference_run_by_default(
+    run: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import helpers.experiments.reference as reference_module
+
+    calls = _no_training(monkeypatch)
+    monkeypatch.delenv(REFERENCE_ENV, raising=False)
+    stored = Path(shutil.copytree(run, tmp_path / "results" / NAME))
+    monkeypatch.setattr(reference_module, "REPO_ROOT", tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default is silent either way
+        nets = trained_nets(PROFILE)
+        assert calls == [] and nets["ResNet-8"][1].meta["source"] == "reference run"
+        trained_nets(PROFILE.replace(depths=(8, 14)))  # nets it lacks: the build's own
+        assert calls == [("plain", 8, 0), ("resnet", 8, 0), ("plain", 14, 0)] + [
+            ("resnet", 14, 0)
+        ]
+        path = stored / "degradation.json"
+        doc = json.loads(path.read_text())
+        doc["provenance"]["profile"]["seeds"] = [0, 1]  # a run still in progress
+        path.write_text(json.dumps(doc))
+        nets = trained_nets(PROFILE)
+    assert all(h.meta.get("source") is None for _, h in nets.values())

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from helpers.core.paths import REFERENCE_ENV
 from helpers.data import DATASETS, Normalization, load_dataset, set_normalization
 from helpers.experiments.reference import results_root
 from helpers.experiments.results import validate
@@ -39,8 +40,6 @@ __all__ = [
     "reference_available",
     "missing_reference",
 ]
-
-REFERENCE_ENV = "RESNET_BOOK_REFERENCE"  # names the reference run the pages load
 
 
 class ReferenceNetError(LookupError):

@@ -4,12 +4,15 @@ Chapter 3 looks inside the plain and residual networks that chapter 4's degradat
 experiment trains (the lesion study of Veit et al. 2016; the response sizes of He et al.
 2016, Fig. 7), and the summary page reports what it found. Both pages call these functions,
 so they report the same numbers, computed from the same networks on the same test images.
-Those networks are the build's own, or, when a stored reference run is named
-(``$RESNET_BOOK_REFERENCE``, :mod:`helpers.experiments.reference_nets`), its converged ones.
+Those networks are a stored reference run's converged ones
+(:mod:`helpers.experiments.reference_nets`): the run named by ``$RESNET_BOOK_REFERENCE``,
+else the run chapter 4 reports (:func:`~helpers.experiments.reference.pick_profile`) when it
+is complete and kept its weights; else the build's own.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -23,6 +26,12 @@ from helpers.core.device import resolve_device
 from helpers.data import load_dataset
 from helpers.experiments.cache import cifar_run
 from helpers.experiments.profiles import Profile
+from helpers.experiments.reference import (
+    available_profiles,
+    is_complete,
+    pick_profile,
+    results_root,
+)
 from helpers.experiments.reference_nets import (
     REFERENCE_ENV,
     missing_reference,
@@ -34,6 +43,7 @@ __all__ = [
     "LESION_IMAGES",
     "RESPONSE_IMAGES",
     "trained_nets",
+    "default_reference",
     "nets_caption",
     "lesion_studies",
     "response_stds",
@@ -54,11 +64,14 @@ def trained_nets(
     at the profile's depths, trained once per build and then loaded from the cache.
 
     ``reference`` names a stored reference run (a profile under ``results/`` or its
-    folder; None: ``$RESNET_BOOK_REFERENCE``; "": none). When it holds finished nets at
-    the profile's depths for ``seed``, trained on the profile's dataset, those converged
-    nets are returned instead; otherwise, with a warning, the build's own.
+    folder; None: ``$RESNET_BOOK_REFERENCE``, else :func:`default_reference`; "": none).
+    When it holds finished nets at the profile's depths for ``seed``, trained on the
+    profile's dataset, those converged nets are returned instead; otherwise the build's own
+    (with a warning when the run was named).
     """
     name = os.environ.get(REFERENCE_ENV, "") if reference is None else reference
+    if reference is None and not name:
+        name = default_reference(profile, seed)
     if name:
         why = missing_reference(name, profile.depths, (seed,), profile.dataset)
         if why is None:
@@ -75,6 +88,19 @@ def trained_nets(
                 kind, depth, profile, seed=seed, progress=progress
             )
     return nets
+
+
+def default_reference(profile: Profile, seed: int = 0) -> str:
+    """The stored run chapter 4 reports, when it is complete and holds the profile's nets
+    with weights (so chapters 3 and 4 speak of the same run); "" when there is none."""
+    if not available_profiles():
+        return ""
+    name = pick_profile()
+    doc = json.loads((results_root() / name / "degradation.json").read_text())
+    usable = is_complete(doc) and (
+        missing_reference(name, profile.depths, (seed,), profile.dataset) is None
+    )
+    return name if usable else ""
 
 
 def _reference_nets(
