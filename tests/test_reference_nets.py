@@ -333,3 +333,34 @@ def test_the_pages_use_the_complete_reference_run_by_default(
         path.write_text(json.dumps(doc))
         nets = trained_nets(PROFILE)
     assert all(h.meta.get("source") is None for _, h in nets.values())
+
+
+def test_nets_text_says_which_nets_and_how_long_they_trained(run: Path) -> None:
+    from helpers.book.nets_text import nets_text
+
+    nets = trained_nets(PROFILE, reference=str(run))
+    said = nets_text(nets, PROFILE)
+    iterations = _entry(run, "resnet-8/s0")["steps"][-1]["step"]
+    assert said["scale"] == (
+        f"the reference run {NAME}'s converged networks ({iterations:,} iterations on "
+        "500 Fashion-MNIST training images)"
+    )
+    assert said["subject"] == "The reference run" and said["caption"] == nets_caption(
+        nets
+    )
+    assert said["side_label"] == "reference run, seed 0"
+    assert "not CIFAR-10" in said["lesion_caveat"]
+    history = History(
+        steps=[{"step": 248, "epoch": 4.0}], epochs=[{"epoch": 4, "val_error": 0.25}]
+    )
+    history.meta.update(profile=NAME, seed=0)
+    own = {"plain-8": (torch.nn.Identity(), history)}
+    said = nets_text(own, PROFILE)
+    assert said["scale"] == (
+        "this build's networks (248 iterations on 500 Fashion-MNIST training images)"
+    )
+    assert said["subject"] == "This build" and said["side_label"] == "this build"
+    assert said["caption"].startswith("Fashion-MNIST, 500 training images · profile ")
+    assert said["caption"].endswith("; final test error plain-8 25.0%")
+    assert "these are this build's networks (248 iterations" in said["fig7_caveat"]
+    assert "start at 1 and move slowly" in said["fig7_caveat"]

@@ -195,7 +195,7 @@ PROFILES: dict[str, Profile] = {
     # ResNet-110), one thread per process. Width 8 and float32 with channels_last: the
     # workplace's CPUs mostly lack AVX512-BF16, and float32 trains the same on every one;
     # the paper's width 16 costs about 40 core-hours in float32, width 8 about 13 (3 seeds),
-    # inside the ~10-hour budget on two cores. 30 epochs = 14,070 iterations; 32 and 44
+    # inside the ~10-hour budget on two cores. 30 epochs = 14,040 iterations; 32 and 44
     # layers do not fit. Fixed from a one-seed pilot (seed 100, not a reported seed; ResNet-20
     # and ResNet-56) before any reported seed ran: results/reference-cpu-full/pilot/.
     "reference-cpu-full": Profile(

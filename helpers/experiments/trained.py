@@ -23,7 +23,7 @@ from torch import nn
 from helpers.analysis.lesion import LesionStudy, lesion_study
 from helpers.analysis.responses import branch_response_std, first_batch
 from helpers.core.device import resolve_device
-from helpers.data import load_dataset
+from helpers.data import DATASETS, load_dataset
 from helpers.experiments.cache import cifar_run
 from helpers.experiments.profiles import Profile
 from helpers.experiments.reference import (
@@ -45,6 +45,9 @@ __all__ = [
     "trained_nets",
     "default_reference",
     "nets_caption",
+    "nets_errors",
+    "nets_scale",
+    "from_reference",
     "lesion_studies",
     "response_stds",
     "mean_stds",
@@ -116,24 +119,57 @@ def _reference_nets(
     return nets
 
 
+def _first(trained: dict[str, tuple[nn.Module, History]]) -> History:
+    return next(iter(trained.values()))[1]
+
+
+def from_reference(trained: dict[str, tuple[nn.Module, History]]) -> bool:
+    """Whether ``trained`` holds a stored reference run's nets, not this build's own."""
+    return _first(trained).meta.get("source") == "reference run"
+
+
+def nets_errors(trained: dict[str, tuple[nn.Module, History]]) -> str:
+    """ "final test error plain-20 7.5%, ResNet-20 7.0%, ..." """
+    errors = []
+    for label, (_, history) in trained.items():
+        final = history.final("val_error")
+        errors.append(f"{label} {'n/a' if final is None else f'{100 * final:.1f}%'}")
+    return f"final test error {', '.join(errors)}"
+
+
 def nets_caption(trained: dict[str, tuple[nn.Module, History]]) -> str:
     """Which networks ``trained`` holds, for a caption after "Networks: ": the reference
     run or this build's profile, the seed, and each net's final test error."""
-    first = next(iter(trained.values()))[1]
+    first = _first(trained)
     meta = first.meta
-    if meta.get("source") == "reference run":
+    if from_reference(trained):
         where = (
             f"the reference run {meta['profile']} ({meta['dataset']}, "
             f"{meta['train_images']:,} training images, {len(first.epochs)} epochs)"
         )
     else:
         where = f"this build's own, profile {meta.get('profile', '?')}"
-    errors = []
-    for label, (_, history) in trained.items():
-        final = history.final("val_error")
-        errors.append(f"{label} {'n/a' if final is None else f'{100 * final:.1f}%'}")
+    return f"{where}, seed {meta.get('seed', '?')}; {nets_errors(trained)}"
+
+
+def nets_scale(trained: dict[str, tuple[nn.Module, History]], profile: Profile) -> str:
+    """How long the nets trained, for prose: "the reference run reference-cpu-full's
+    converged networks (14,040 iterations on 60,000 Fashion-MNIST training images)", or
+    "this build's networks (125 iterations on 4,000 ...)"."""
+    first = _first(trained)
+    iterations = first.steps[-1]["step"] if first.steps else 0
+    if from_reference(trained):
+        meta = first.meta
+        return (
+            f"the reference run {meta['profile']}'s converged networks ({iterations:,} "
+            f"iterations on {meta['train_images']:,} {meta['dataset']} training images)"
+        )
+    info = DATASETS[profile.dataset]
+    full = info.n_train - profile.val_size  # the rest is held out for validation
+    images = min(profile.train_subset or full, full)
     return (
-        f"{where}, seed {meta.get('seed', '?')}; final test error {', '.join(errors)}"
+        f"this build's networks ({iterations:,} iterations on {images:,} "
+        f"{info.title} training images)"
     )
 
 
