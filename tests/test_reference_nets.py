@@ -323,6 +323,11 @@ def test_the_pages_use_the_complete_reference_run_by_default(
         warnings.simplefilter("error")  # the default is silent either way
         nets = trained_nets(PROFILE)
         assert calls == [] and nets["ResNet-8"][1].meta["source"] == "reference run"
+        monkeypatch.setenv(REFERENCE_ENV, "none")
+        trained_nets(PROFILE)  # none: the build's own, though a complete run is there
+        assert calls == [("plain", 8, 0), ("resnet", 8, 0)]
+        monkeypatch.delenv(REFERENCE_ENV)
+        calls.clear()
         trained_nets(PROFILE.replace(depths=(8, 14)))  # nets it lacks: the build's own
         assert calls == [("plain", 8, 0), ("resnet", 8, 0), ("plain", 14, 0)] + [
             ("resnet", 14, 0)

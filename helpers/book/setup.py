@@ -140,8 +140,8 @@ def use_reference(
     os.environ[REFERENCE_ENV] = str(folder)
     os.environ[ENV_VAR] = chosen.name
     print(
-        f"reference nets: {name} (seed 0) from {folder}; chapter 3 and the summary load "
-        f"them instead of training. profile: {chosen.name} ({chosen.dataset}, the nets' "
-        "data set) for the chapters' other runs"
+        f"reference nets: {name} (seed 0) from {folder}; chapters 3 and 4 analyse them "
+        f"instead of training their own. profile: {chosen.name} ({chosen.dataset}, the "
+        "nets' data set) for the chapters' other runs"
     )
     return folder

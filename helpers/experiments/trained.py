@@ -67,13 +67,16 @@ def trained_nets(
     at the profile's depths, trained once per build and then loaded from the cache.
 
     ``reference`` names a stored reference run (a profile under ``results/`` or its
-    folder; None: ``$RESNET_BOOK_REFERENCE``, else :func:`default_reference`; "": none).
+    folder; None: ``$RESNET_BOOK_REFERENCE``, else :func:`default_reference`; "" or
+    "none": none).
     When it holds finished nets at the profile's depths for ``seed``, trained on the
     profile's dataset, those converged nets are returned instead; otherwise the build's own
     (with a warning when the run was named).
     """
     name = os.environ.get(REFERENCE_ENV, "") if reference is None else reference
-    if reference is None and not name:
+    if name == "none":  # $RESNET_BOOK_REFERENCE=none: the build's own
+        name = ""
+    elif reference is None and not name:
         name = default_reference(profile, seed)
     if name:
         why = missing_reference(name, profile.depths, (seed,), profile.dataset)
