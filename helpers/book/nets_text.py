@@ -67,7 +67,7 @@ def nets_text(
         ),
         "fig7_caveat": (
             "Keep the scale in mind: the paper's networks trained for 64k iterations on "
-            f"CIFAR-10, these are {scale}, and the batch-norm scales $\\gamma$ that set "
+            f"CIFAR-10, these are {scale}, and the batch-norm scales γ that set "
             "these magnitudes start at 1 and move slowly, so their responses are still "
             f"close to their initial values; {LONGER_RUN} is the fairer test."
         ),
