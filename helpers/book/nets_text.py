@@ -36,8 +36,8 @@ def nets_text(
     run", to start a sentence), "whose", "side_label" (a figure legend), "lesion_caveat" and
     "fig7_caveat" (Markdown)."""
     scale = nets_scale(trained, profile)
+    meta = next(iter(trained.values()))[1].meta
     if from_reference(trained):
-        meta = next(iter(trained.values()))[1].meta
         return {
             "caption": nets_caption(trained),
             "scale": scale,
@@ -54,7 +54,7 @@ def nets_text(
                 "so compare the orderings, not the values."
             ),
         }
-    seed = next(iter(trained.values()))[1].meta.get("seed", 0)
+    seed = meta.get("seed", 0)
     return {
         "caption": f"{provenance_text(profile, seed=seed)}; {nets_errors(trained)}",
         "scale": scale,

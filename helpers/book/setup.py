@@ -31,9 +31,8 @@ from helpers.experiments.reference_nets import (
 __all__ = ["in_colab", "use_drive", "setup", "Setup", "use_reference"]
 
 REFERENCE_RUN = "reference-cpu-full"  # the converged run the book reports
-REFERENCE_PROFILE = (
-    "quick"  # same data set and depths: the chapters' other runs stay small
-)
+# same data set and depths as the run: the chapters' other runs stay small
+REFERENCE_PROFILE = "quick"
 
 DRIVE_MOUNT = "/content/drive"
 DRIVE_CACHE = "MyDrive/resnet-book-cache"

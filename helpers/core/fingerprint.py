@@ -50,27 +50,29 @@ ENGINE_SOURCES = (
 BOOK_LIBRARIES = ENGINE_LIBRARIES + ("matplotlib", "captum")
 
 
+def _files_hash(files: list[Path], base: Path) -> str:
+    """sha256 over each file's path relative to ``base`` and its bytes, in order."""
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(base).as_posix().encode() + b"\0")
+        digest.update(f.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def source_hash(parts: tuple[str, ...] | None = None) -> str:
     """sha256 over the ``.py`` files of ``helpers/`` (or of the listed parts)."""
     roots = [PACKAGE / p for p in parts] if parts is not None else [PACKAGE]
     files = sorted(
         {f for r in roots for f in ([r] if r.is_file() else r.rglob("*.py"))}
     )
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.relative_to(PACKAGE).as_posix().encode() + b"\0")
-        digest.update(f.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return _files_hash(files, PACKAGE)
 
 
 def results_hash(root: Path | None = None) -> str:
     """sha256 over the files under ``results/`` (the stored runs the pages show)."""
     root = root or REPO_ROOT / "results"
-    digest = hashlib.sha256()
-    for f in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else ():
-        digest.update(f.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(f.read_bytes() + b"\0")
-    return digest.hexdigest()
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    return _files_hash(files, root)
 
 
 def engine_fingerprint() -> dict[str, object]:
