@@ -1,5 +1,6 @@
 # Setup: on Colab, install this book's `helpers` (this notebook's version; Colab's torch is
-# kept) and report the GPU, profile and precision. Elsewhere it does nothing.
+# kept) and report the GPU, profile and precision; tick USE_REFERENCE to load the book's
+# converged nets (checksummed) instead of training them. Elsewhere it does nothing.
 import importlib.util
 import os
 import subprocess
@@ -7,6 +8,7 @@ import sys
 
 REPO_URL = "https://github.com/resnet-book/resnet-book"
 REF = "v0.2.0"
+USE_REFERENCE = False  # @param {type:"boolean"}
 if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
     if not importlib.util.find_spec("helpers"):
         spec = os.environ.get("RESNET_BOOK_HELPERS", f"git+{REPO_URL}@{REF}")
@@ -15,4 +17,4 @@ if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
         importlib.invalidate_caches()
     from helpers.book.setup import setup
 
-    setup()  # optional: use_drive() keeps runs on Google Drive
+    setup(REPO_URL, REF, reference=USE_REFERENCE)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
+import http.server
 import pickle
 import struct
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +116,20 @@ def tiny_fmnist_profile(tmp_path: Path, monkeypatch, epochs: int = 1):
         val_size=50,
         device="cpu",
     )
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """A static HTTP server on 127.0.0.1 over tmp_path/www; yields (url, folder)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(www)
+    )
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", www
+    httpd.shutdown()
+    httpd.server_close()

@@ -4,11 +4,8 @@ Served by a local HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,23 +13,6 @@ from conftest import make_fake_cifar, make_fake_fmnist
 
 from helpers.data import DatasetError, download, load_dataset
 from helpers.data.download import DownloadError
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    """A static HTTP server over tmp_path/www; yields (url, folder)."""
-    www = tmp_path / "www"
-    www.mkdir()
-    handler = functools.partial(
-        http.server.SimpleHTTPRequestHandler, directory=str(www)
-    )
-    handler.log_message = lambda *a, **k: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", www
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def md5(path: Path) -> str:

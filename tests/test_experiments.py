@@ -108,6 +108,29 @@ def test_cache_key_follows_engine_source_profile_and_versions(
     assert cache_key("resnet_cifar", kwargs, tiny_profile, 0) != edited
 
 
+def test_book_key_covers_the_stored_runs_and_the_reference(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import helpers.core.fingerprint as ck
+
+    results = tmp_path / "results"
+    (results / "run").mkdir(parents=True)
+    (results / "run" / "degradation.json").write_text("{}")
+    monkeypatch.setattr(ck, "REPO_ROOT", tmp_path)
+    monkeypatch.delenv(ck.REFERENCE_ENV, raising=False)
+    key = ck.book_key("quick")
+    assert ck.book_key("quick") == key  # stable
+    (results / "run" / "weights").mkdir()
+    (results / "run" / "weights" / "resnet-20-s0.pt").write_bytes(b"w")
+    assert ck.book_key("quick") != key, "a committed net changes what the pages show"
+    key = ck.book_key("quick")
+    (results / "run" / "degradation.json").write_text('{"runs": []}')
+    assert ck.book_key("quick") != key
+    key = ck.book_key("quick")
+    monkeypatch.setenv(ck.REFERENCE_ENV, "run")
+    assert ck.book_key("quick") != key, "the pages then analyse other nets"
+
+
 def test_write_config_keys_the_execution_cache(tmp_path: Path, monkeypatch) -> None:
     import yaml
     from book_config import write_config

@@ -22,7 +22,9 @@ def fake_helpers(monkeypatch, importable: bool) -> list:
     """Simulate `helpers` (importable or not) with a `helpers.book.setup.setup` that records calls."""
     setups: list = []
     setup = types.ModuleType("helpers.book.setup")
-    setup.setup = lambda: setups.append("setup")
+    setup.setup = lambda *args, **kwargs: setups.append(
+        "setup" if not kwargs.get("reference") else ("reference", *args)
+    )
     book = types.ModuleType("helpers.book")
     book.setup = setup
     package = types.ModuleType("helpers")
@@ -42,6 +44,7 @@ def run_setup(
     helpers_importable: bool,
     colab_by_env: bool = False,
     spec: str | None = None,
+    reference: bool = False,
 ) -> tuple[list, list]:
     """Exec the cell with Colab, `helpers` and pip simulated; return (pip calls, setup calls)."""
     calls: list = []
@@ -63,7 +66,12 @@ def run_setup(
         monkeypatch.setitem(
             sys.modules, "google.colab", types.ModuleType("google.colab")
         )
-    exec(compile(TEXT, str(SETUP), "exec"), {"__name__": "__main__"})
+    text = (
+        TEXT.replace("USE_REFERENCE = False", "USE_REFERENCE = True", 1)
+        if reference
+        else TEXT
+    )
+    exec(compile(text, str(SETUP), "exec"), {"__name__": "__main__"})
     return calls, setups
 
 
@@ -103,6 +111,17 @@ def test_colab_with_helpers_skips_install(monkeypatch):
     assert calls == [] and setups == ["setup"]
 
 
+def test_the_reference_box_passes_the_repository_and_version(monkeypatch):
+    assert re.search(
+        r'^USE_REFERENCE = False  # @param \{type:"boolean"\}$', TEXT, re.M
+    ), "USE_REFERENCE is a Colab form checkbox, off by default"
+    _, setups = run_setup(
+        monkeypatch, colab=True, helpers_importable=True, reference=True
+    )
+    ref = re.search(r'^REF = "([^"]+)"$', TEXT, re.M).group(1)
+    assert setups == [("reference", repository_url(), ref)]
+
+
 def test_colab_detected_by_env(monkeypatch):
     calls, setups = run_setup(
         monkeypatch, colab=False, colab_by_env=True, helpers_importable=False
@@ -122,7 +141,7 @@ def test_ref_and_url_are_in_sync():
 
 
 def test_setup_cell_is_short():
-    assert len(TEXT.strip().splitlines()) <= 18  # one short cell, as ruff formats it
+    assert len(TEXT.strip().splitlines()) <= 20  # one short cell, as ruff formats it
 
 
 @pytest.mark.parametrize("notebook", book_meta.toc_notebooks(), ids=lambda p: p.name)

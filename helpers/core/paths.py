@@ -18,6 +18,7 @@ from pathlib import Path
 
 __all__ = [
     "CACHE_ENV",
+    "REFERENCE_ENV",
     "PACKAGE_ROOT",
     "REPO_ROOT",
     "in_checkout",
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 CACHE_ENV = "RESNET_BOOK_CACHE"
+REFERENCE_ENV = "RESNET_BOOK_REFERENCE"  # names the stored reference run the pages load
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # helpers/
 # A source checkout: helpers/ sits next to pyproject.toml, _toc.yml and .git.
 REPO_ROOT = PACKAGE_ROOT.parent

@@ -166,22 +166,24 @@ def _download_target(dirs: list[Path]) -> Path:
     return next(d for d in dirs if d != DEBIAN_FASHION_MNIST)
 
 
-def fetch(url: str, target: Path, md5: str) -> None:
-    """Download ``url`` to ``target``: into a temporary file next to it, check the MD5, then
-    rename. A failure raises :class:`DownloadError` and leaves no partial file behind."""
+def fetch(url: str, target: Path, checksum: str | None, algorithm: str = "md5") -> None:
+    """Download ``url`` to ``target``: into a temporary file next to it, check its digest
+    (``algorithm``, e.g. "md5" or "sha256"; None: no check), then rename. A failure raises
+    :class:`DownloadError` and leaves no partial file behind."""
     try:
         with (
             atomic_path(target) as tmp,
             urllib.request.urlopen(url, timeout=60) as response,
         ):
-            digest = hashlib.md5()
+            digest = hashlib.new(algorithm)
             with open(tmp, "wb") as out:
                 while chunk := response.read(1 << 20):
                     digest.update(chunk)
                     out.write(chunk)
-            if digest.hexdigest() != md5:
+            if checksum is not None and digest.hexdigest() != checksum:
                 raise DownloadError(
-                    f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, expected {md5})"
+                    f"{url}: checksum mismatch ({algorithm.upper()} "
+                    f"{digest.hexdigest()}, expected {checksum})"
                 )
     except DownloadError:
         raise

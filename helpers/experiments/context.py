@@ -91,6 +91,17 @@ class Context:
         self.device = resolve_device(profile.device)  # analyses run where training ran
         self.models: dict[tuple[str, int], torch.nn.Module] = {}  # (name, seed) -> net
 
+    def model_args(self, net: Net, width: int | None = None) -> dict[str, Any]:
+        """The registry name and keyword arguments that build ``net``; a run entry
+        records them, so that its stored weights can be loaded into the same net."""
+        return {
+            "name": f"{net.kind}_cifar",
+            "depth": net.depth,
+            "width": width or self.profile.width,
+            "in_channels": self.train.in_channels,
+            "num_classes": self.train.num_classes,
+        }
+
     def new_model(
         self, net: Net, seed: int, width: int | None = None
     ) -> torch.nn.Module:
@@ -98,13 +109,7 @@ class Context:
         from helpers.models import create_model
 
         torch.manual_seed(seed)
-        model = create_model(
-            f"{net.kind}_cifar",
-            depth=net.depth,
-            width=width or self.profile.width,
-            in_channels=self.train.in_channels,
-            num_classes=self.train.num_classes,
-        )
+        model = create_model(**self.model_args(net, width))
         return model.to(self.device)
 
     def weights(self, net: Net, seed: int) -> Path:

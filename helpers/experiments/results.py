@@ -81,6 +81,8 @@ RUN_FIELDS = (
     "helpers_commit",
     "device",
 )
+# Optional degradation fields: "weights" (profiles with store_weights), "model" and
+# "normalization" (what rebuilds the net around them; files from before lack these two).
 PART_FIELDS = {
     "degradation": (
         "kind",

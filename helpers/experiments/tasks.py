@@ -86,6 +86,22 @@ def _curves(history) -> tuple[list[dict], list[dict]]:
     return epochs, steps
 
 
+def _normalization(model: torch.nn.Module) -> dict[str, Any] | None:
+    """How the net's inputs were normalised: the kind, and the per-channel mean and std
+    (a per-pixel mean, the paper's, is recomputed from the training set instead)."""
+    from helpers.data import normalization_of
+
+    norm = normalization_of(model)
+    if norm is None:
+        return None
+    per_channel = norm.mean.numel() == norm.channels
+    return {
+        "kind": norm.kind,
+        "mean": norm.mean.flatten().tolist() if per_channel else None,
+        "std": norm.std.flatten().tolist(),
+    }
+
+
 def degradation(ctx: Context, net: Net, seed: int, order: int) -> dict[str, Any]:
     """Train ``net`` (resuming from its checkpoint), keep its weights and the model in
     ``ctx``, and return its degradation entry."""
@@ -117,6 +133,9 @@ def degradation(ctx: Context, net: Net, seed: int, order: int) -> dict[str, Any]
         stored["weights"] = store_weights(model, ctx.out, f"{net.name}-s{seed}")
     return {
         **_net_fields(net, seed, order),
+        # what rebuilds the net around its stored weights (reference_nets.py)
+        "model": ctx.model_args(net),
+        "normalization": _normalization(model),
         "params": count_parameters(model),
         "macs": count_macs(model, shape),
         "config": config.to_dict(),
