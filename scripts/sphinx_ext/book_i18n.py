@@ -10,6 +10,10 @@
   without a source, and Sphinx's gettext skips such nodes; and since its post-transforms fold
   them into a new title before the gettext builder sees the page, they are put into the
   page's catalogue from the page as read.
+* What a code cell printed (tables, environment facts, timings) is not page text: it changes
+  with the machine and the run, so it is kept out of the catalogues (:class:`OutputsNotTranslated`),
+  which therefore change only when an author changes a sentence. Figure captions and alt texts
+  written in a cell's metadata are authored text and stay translatable.
 * ``{glue:text}`` and ``{glue:md}`` work inside a translated message (msgstr), so that a Chinese
   sentence pastes a value glued by the page, ``key`` or a Chinese ``key_zh`` beside it. Sphinx
   parses each msgstr as a small document of its own, after myst-nb has finished the page, so
@@ -123,6 +127,29 @@ class TranslatedExercisesInRegistry(SphinxTransform):
                 entry["node"] = node.deepcopy()
 
 
+class OutputsNotTranslated(SphinxTransform):
+    """Mark the text that code cells printed untranslatable (before Sphinx's Locale, 20)."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs: Any) -> None:
+        for output in self.document.findall(nodes.container):
+            if output.get("nb_element") != "cell_code_output":
+                continue
+            for node in output.findall(nodes.TextElement):
+                if not isinstance(node, (nodes.caption, nodes.legend)) and not any(
+                    isinstance(a, (nodes.caption, nodes.legend)) for a in _ancestors(node)
+                ):
+                    node["translatable"] = False
+
+
+def _ancestors(node: nodes.Node):
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
 def _exercise_subtitles(doctree: nodes.Node) -> list[nodes.Element]:
     return [
         n
@@ -195,6 +222,7 @@ def setup(app: Any) -> dict:
     app.add_role_to_domain("glue", "text", TranslatedPasteText(), override=True)
     app.add_role_to_domain("glue", "md", TranslatedPasteMarkdown(), override=True)
     app.add_transform(TranslatableExerciseTitles)
+    app.add_transform(OutputsNotTranslated)
     app.add_transform(TranslatedExercisesInRegistry)
     app.connect("doctree-resolved", _on_doctree_resolved)
     # after sphinx-book-theme fills header_buttons (priority 501)
