@@ -88,6 +88,7 @@ i18n-update: pot
 # where the intro page links to it. Needs chromium and poppler-utils (.ci/run installs them).
 pdf: venv
 	$(PY) scripts/build_pdf.py
+	$(PY) scripts/build_pdf.py --language zh_CN
 
 # `pdf` after `book`: the PDF is printed from the site, and tests/test_pdf.py checks it.
 # lint-imports checks the package's layer contract (pyproject.toml) before the tests.

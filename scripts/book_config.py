@@ -20,40 +20,20 @@ import sys
 from pathlib import Path
 
 import yaml
-from book_meta import ROOT, read_config, read_yaml
+from book_meta import EDITIONS, ROOT, part_captions, read_config, read_yaml
 
 # This checkout's helpers/, not the one an editable install points to (another worktree's):
 # the key must hash the code that the build executes.
 sys.path.insert(0, str(ROOT))
 from helpers.core.fingerprint import book_key  # noqa: E402
 
-# What a translated edition changes besides `language`: strings that are configuration, not
-# page text, so that no catalogue holds them.
-EDITIONS = {
-    "zh_CN": {
-        "title": "深度残差网络",
-        "author": "resnet-book 作者",
-        "sphinx_config": {
-            "nb_code_prompt_show": "显示代码单元",
-            "nb_code_prompt_hide": "隐藏代码单元",
-        },
-    }
-}
-# The catalogue of the root page, where Sphinx's gettext puts the toctree captions.
-ROOT_CATALOGUE = "locale/{language}/LC_MESSAGES/chapters/intro.po"
-
 
 def translated_toc(target: Path, language: str) -> Path:
     """Write _toc.yml with its part captions translated by the root page's catalogue."""
-    from babel.messages.pofile import read_po
-
-    with open(ROOT / ROOT_CATALOGUE.format(language=language), "rb") as f:
-        catalogue = read_po(f)
+    captions = part_captions(language)
     toc = read_yaml("_toc.yml")
     for part in toc.get("parts", []):
-        message = catalogue.get(part["caption"])
-        if message is not None and message.string and not message.fuzzy:
-            part["caption"] = message.string
+        part["caption"] = captions.get(part["caption"], part["caption"])
     target.write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
     return target
 
@@ -68,10 +48,10 @@ def write_config(
             raise ValueError(
                 f"no edition for language {language!r}; known: {sorted(EDITIONS)}"
             )
-        edition = dict(EDITIONS[language])
+        edition = EDITIONS[language]
         sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
-        sphinx_config.update(edition.pop("sphinx_config", {}), language=language)
-        config.update(edition)
+        sphinx_config.update(edition["sphinx_config"], language=language)
+        config.update(edition["config"])
         translated_toc(target.parent / f"_toc.{language}.yml", language)
     config.setdefault("execute", {})["cache"] = str(
         ROOT / "_build" / ".jupyter_cache" / book_key(profile)

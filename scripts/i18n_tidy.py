@@ -19,8 +19,9 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "locale" / "zh_CN" / "LC_MESSAGES"
-# Markup that stays as it is in every language: roles, inline code, math.
-VERBATIM = re.compile(r"\{[a-z:-]+\}`[^`]*`|`[^`]*`|\$[^$]*\$")
+# Markup that stays as it is in every language: citations, pasted values and cross-references,
+# inline code, math. (A {term} role shows a word, which is translated.)
+VERBATIM = re.compile(r"\{(?!term\})[a-z:-]+\}`[^`]*`|`[^`]*`|\$[^$]*\$")
 
 
 def nothing_to_translate(msgid: str) -> bool:
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in sorted(folder.rglob("*.po")):
         dropped, filled = tidy(path)
         if dropped or filled:
-            print(f"{path.relative_to(folder)}: {dropped} obsolete dropped, {filled} filled")
+            print(
+                f"{path.relative_to(folder)}: {dropped} obsolete dropped, {filled} filled"
+            )
     return 0
 
 

@@ -130,3 +130,83 @@ def test_catalogues_hold_the_current_english() -> None:
             english = {m.id for m in read_po(f) if m.id}
         translated = {m.id for m in _catalogue(LOCALE / name) if m.id}
         assert english == translated, name
+
+
+# --- Terminology (locale/zh_CN/terminology.csv): one Chinese term per English term, and the
+# English in parentheses where a page first uses it in running text.
+TERMS = ROOT / "locale" / "zh_CN" / "terminology.csv"
+MARKUP = re.compile(r"\{(?!term\})[a-z:-]+\}`[^`]*`|`[^`]*`|\$[^$]*\$|\]\([^)]*\)")
+LINK_TEXT = re.compile(r"\[[^\]]*\]\([^)]*\)")
+RUNNING_TEXT = re.compile("[，。：；]")  # headings, table cells and labels have none
+
+
+def terminology() -> list[dict]:
+    """The checked rows of the table, longest English term first."""
+    import csv
+
+    with TERMS.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["checked"] == "yes"]
+    return sorted(rows, key=lambda r: -len(r["english"]))
+
+
+def _used_terms(text: str, rows: list[dict]) -> list[dict]:
+    """The rows whose English term ``text`` uses (a longer term hides the shorter in it)."""
+    found = []
+    for row in rows:
+        word = re.compile(
+            rf"(?<![\w-]){re.escape(row['english'])}(s|es)?(?![\w-])", re.IGNORECASE
+        )
+        if word.search(text):
+            found.append(row)
+            text = word.sub("#", text)
+    return found
+
+
+def term_problems(messages: list[tuple[str, str]], rows: list[dict]) -> list[str]:
+    """What a page's (msgid, msgstr) pairs, in page order, do against the terminology."""
+    problems, glossed, first_done = [], set(), set()
+    for msgid, msgstr in messages:
+        for row in _used_terms(MARKUP.sub("", msgid), rows):
+            if row["chinese"] not in msgstr.replace("**", ""):
+                problems.append(f"{row['english']} not {row['chinese']}: {msgid[:50]}")
+        glosses = " ".join(re.findall(r"（([^（）]*)）", msgstr)).lower()
+        glossed |= {r["english"] for r in rows if r["english"].lower() in glosses}
+        if not RUNNING_TEXT.search(msgstr):
+            continue
+        for row in _used_terms(MARKUP.sub("", LINK_TEXT.sub("", msgid)), rows):
+            english = row["english"]
+            if english in first_done or english.lower() in row["chinese"].lower():
+                continue
+            first_done.add(english)
+            if english not in glossed:
+                problems.append(
+                    f"first use of {english} without （{english}）: {msgid[:50]}"
+                )
+    return problems
+
+
+def test_terminology_check_on_examples() -> None:
+    rows = [
+        {"english": "residual block", "chinese": "残差块"},
+        {"english": "block", "chinese": "块"},
+    ]
+    good = [
+        ("Residual blocks", "残差块"),
+        ("A residual block adds.", "残差块（residual block）做加法。"),
+        ("Each residual block.", "每个残差块。"),
+    ]
+    assert term_problems(good, rows) == []
+    bad = [
+        ("A residual block adds.", "残差单元做加法。"),
+        ("A residual block.", "一个残差块。"),
+    ]
+    assert term_problems(bad, rows) == [
+        "residual block not 残差块: A residual block adds.",
+        "first use of residual block without （residual block）: A residual block adds.",
+    ]
+
+
+@pytest.mark.parametrize("path", CATALOGUES, ids=_name)
+def test_terms_translated_one_way_and_introduced(path: Path) -> None:
+    messages = [(m.id, m.string) for m in _catalogue(path) if m.id and m.string]
+    assert term_problems(messages, terminology()) == []

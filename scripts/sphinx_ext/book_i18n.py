@@ -28,6 +28,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from _scripts import book_meta
 from docutils import nodes
 from myst_nb.core.variables import format_plain_text
 from myst_nb.ext.glue.crossref import read_glue_cache
@@ -37,7 +38,11 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util.i18n import docname_to_domain
 
 # language code of a build -> (folder of that edition below the English root, button text)
-EDITIONS = {"en": ("", "English"), "zh_CN": ("zh/", "中文")}
+BUTTON_TEXT = {"en": "English", "zh_CN": "中文"}
+EDITIONS = {"en": ("", BUTTON_TEXT["en"])} | {
+    language: (edition["folder"], BUTTON_TEXT[language])
+    for language, edition in book_meta.EDITIONS.items()
+}
 HREFLANG = {"en": "en", "zh_CN": "zh-Hans"}
 # Theme strings that come from configuration (html_theme_options), which no catalogue holds.
 SEARCH_BAR_TEXT = {"zh_CN": "搜索本书……"}
@@ -138,7 +143,8 @@ class OutputsNotTranslated(SphinxTransform):
                 continue
             for node in output.findall(nodes.TextElement):
                 if not isinstance(node, (nodes.caption, nodes.legend)) and not any(
-                    isinstance(a, (nodes.caption, nodes.legend)) for a in _ancestors(node)
+                    isinstance(a, (nodes.caption, nodes.legend))
+                    for a in _ancestors(node)
                 ):
                     node["translatable"] = False
 
