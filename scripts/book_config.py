@@ -38,6 +38,17 @@ def translated_toc(target: Path, language: str) -> Path:
     return target
 
 
+def search_words(target: Path, language: str) -> Path:
+    """Write the terminology table's terms as a jieba dictionary (Sphinx's Chinese search
+    splits text with jieba, which would cut 退化问题 or 捷径连接 into pieces otherwise)."""
+    import csv
+
+    with open(ROOT / "locale" / language / "terminology.csv", encoding="utf-8") as f:
+        terms = {row["chinese"] for row in csv.DictReader(f)}
+    target.write_text("".join(f"{t} 100000\n" for t in sorted(terms) if " " not in t))
+    return target
+
+
 def write_config(
     target: Path, profile: str | None = None, language: str | None = None
 ) -> Path:
@@ -53,6 +64,8 @@ def write_config(
         sphinx_config.update(edition["sphinx_config"], language=language)
         config.update(edition["config"])
         translated_toc(target.parent / f"_toc.{language}.yml", language)
+        words = search_words(target.parent / f"search_words.{language}.txt", language)
+        sphinx_config["html_search_options"] = {"dict": str(words.resolve())}
     config.setdefault("execute", {})["cache"] = str(
         ROOT / "_build" / ".jupyter_cache" / book_key(profile)
     )

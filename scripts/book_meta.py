@@ -38,6 +38,8 @@ EDITIONS: dict[str, dict[str, Any]] = {
         "sphinx_config": {
             "nb_code_prompt_show": "显示代码单元",
             "nb_code_prompt_hide": "隐藏代码单元",
+            "togglebutton_hint": "点击显示",
+            "togglebutton_hint_hide": "点击隐藏",
         },
         "print": {
             "contents": "目录",

@@ -46,6 +46,40 @@ EDITIONS = {"en": ("", BUTTON_TEXT["en"])} | {
 HREFLANG = {"en": "en", "zh_CN": "zh-Hans"}
 # Theme strings that come from configuration (html_theme_options), which no catalogue holds.
 SEARCH_BAR_TEXT = {"zh_CN": "搜索本书……"}
+# Interface labels that the themes write into their templates (or code) as plain English,
+# outside any catalogue: the tooltips and screen-reader labels of the header and sidebars.
+# After a translated build, each ``attribute="English"`` in its pages becomes the translation.
+UI_LABELS = {
+    "zh_CN": {
+        "Toggle primary sidebar": "显示或隐藏导航栏",
+        "Toggle secondary sidebar": "显示或隐藏本页目录",
+        "Launch interactive content": "打开可交互的版本",
+        "Launch on Colab": "在 Colab 中打开",
+        "Color mode": "颜色模式",
+        "System Settings": "跟随系统设置",
+        "Main": "主导航",
+        "Page": "本页",
+        "Toggle hidden content": "显示或隐藏内容",
+    }
+}
+ATTRIBUTES = ("title", "aria-label", "data-bs-title", "alt")
+
+
+def _translate_ui_labels(app: Any, exception: Exception | None) -> None:
+    labels = UI_LABELS.get(_edition(app.config.language))
+    if exception is not None or not labels or app.builder.format != "html":
+        return
+    swaps = [
+        (f'{a}="{english}"', f'{a}="{translated}"')
+        for english, translated in labels.items()
+        for a in ATTRIBUTES
+    ]
+    for page in Path(app.outdir).rglob("*.html"):
+        text = original = page.read_text(encoding="utf-8")
+        for old, new in swaps:
+            text = text.replace(old, new)
+        if text != original:
+            page.write_text(text, encoding="utf-8")
 
 
 def _edition(language: str | None) -> str:
@@ -231,6 +265,7 @@ def setup(app: Any) -> dict:
     app.add_transform(OutputsNotTranslated)
     app.add_transform(TranslatedExercisesInRegistry)
     app.connect("doctree-resolved", _on_doctree_resolved)
+    app.connect("build-finished", _translate_ui_labels)
     # after sphinx-book-theme fills header_buttons (priority 501)
     app.connect("html-page-context", _on_page_context, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
