@@ -2,10 +2,15 @@
 
     python scripts/book_config.py                 # print the book key for $RESNET_BOOK_PROFILE
     python scripts/book_config.py --write-config _build/_config.yml
+    python scripts/book_config.py --write-config _build/_config.zh.yml --language zh_CN
 
 myst-nb hashes only a notebook's code cells; the key (:func:`helpers.core.fingerprint.book_key`)
 adds all of ``helpers/``, the profile and the library versions, so an edited ``helpers/`` or
 another profile executes the notebooks again, and an unchanged rebuild executes nothing.
+``--language`` writes the config of a translated edition (``make book-zh``): the same cache,
+so the translated build executes nothing either; its text comes from locale/<language>/, and
+so do the part captions of the table of contents, written to ``_toc.<language>.yml`` beside
+the config (sphinx-external-toc adds them after Sphinx has translated the page).
 """
 
 from __future__ import annotations
@@ -15,14 +20,52 @@ import sys
 from pathlib import Path
 
 import yaml
-from book_meta import ROOT, read_config
+from book_meta import EDITIONS, ROOT, part_captions, read_config, read_yaml
 
-from helpers.core.fingerprint import book_key
+# This checkout's helpers/, not the one an editable install points to (another worktree's):
+# the key must hash the code that the build executes.
+sys.path.insert(0, str(ROOT))
+from helpers.core.fingerprint import book_key  # noqa: E402
 
 
-def write_config(target: Path, profile: str | None = None) -> Path:
+def translated_toc(target: Path, language: str) -> Path:
+    """Write _toc.yml with its part captions translated by the root page's catalogue."""
+    captions = part_captions(language)
+    toc = read_yaml("_toc.yml")
+    for part in toc.get("parts", []):
+        part["caption"] = captions.get(part["caption"], part["caption"])
+    target.write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+    return target
+
+
+def search_words(target: Path, language: str) -> Path:
+    """Write the terminology table's terms as a jieba dictionary (Sphinx's Chinese search
+    splits text with jieba, which would cut 退化问题 or 捷径连接 into pieces otherwise)."""
+    import csv
+
+    with open(ROOT / "locale" / language / "terminology.csv", encoding="utf-8") as f:
+        terms = {row["chinese"] for row in csv.DictReader(f)}
+    target.write_text("".join(f"{t} 100000\n" for t in sorted(terms) if " " not in t))
+    return target
+
+
+def write_config(
+    target: Path, profile: str | None = None, language: str | None = None
+) -> Path:
     """Write ``_config.yml`` with ``execute.cache`` set to this key's cache folder."""
     config = read_config()
+    if language is not None:
+        if language not in EDITIONS:
+            raise ValueError(
+                f"no edition for language {language!r}; known: {sorted(EDITIONS)}"
+            )
+        edition = EDITIONS[language]
+        sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+        sphinx_config.update(edition["sphinx_config"], language=language)
+        config.update(edition["config"])
+        translated_toc(target.parent / f"_toc.{language}.yml", language)
+        words = search_words(target.parent / f"search_words.{language}.txt", language)
+        sphinx_config["html_search_options"] = {"dict": str(words.resolve())}
     config.setdefault("execute", {})["cache"] = str(
         ROOT / "_build" / ".jupyter_cache" / book_key(profile)
     )
@@ -49,9 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="write a _config.yml whose execution cache is keyed, and print its path",
     )
+    p.add_argument(
+        "--language",
+        default=None,
+        choices=sorted(EDITIONS),
+        help="write the config of this translated edition (default: the English one)",
+    )
     args = p.parse_args(argv)
     if args.write_config is not None:
-        print(write_config(args.write_config, args.profile))
+        print(write_config(args.write_config, args.profile, args.language))
     else:
         print(book_key(args.profile))
     return 0

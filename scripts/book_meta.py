@@ -27,6 +27,53 @@ GITHUB_REPOSITORY = re.compile(
 )
 
 
+# The translated editions (issue 20): what each changes besides Sphinx's `language` (strings
+# that are configuration, not page text, so no catalogue holds them), the folder it is
+# published in below the English site, and the words the printed book adds.
+EDITIONS: dict[str, dict[str, Any]] = {
+    "zh_CN": {
+        "folder": "zh/",
+        "html_lang": "zh-CN",
+        "config": {"title": "深度残差网络", "author": "resnet-book 作者"},
+        "sphinx_config": {
+            "nb_code_prompt_show": "显示代码单元",
+            "nb_code_prompt_hide": "隐藏代码单元",
+            "togglebutton_hint": "点击显示",
+            "togglebutton_hint_hide": "点击隐藏",
+        },
+        "print": {
+            "contents": "目录",
+            "version": "版本",
+            "printed": "印制于",
+            "online": "在线阅读（含交互式图表）：",
+        },
+    }
+}
+ENGLISH_PRINT = {
+    "contents": "Contents",
+    "version": "Version",
+    "printed": "printed",
+    "online": "Read it online, with its interactive figures:",
+}
+# The catalogue of the root page, where Sphinx's gettext puts the toctree's part captions.
+ROOT_CATALOGUE = "locale/{language}/LC_MESSAGES/chapters/intro.po"
+
+
+def part_captions(language: str, root: Path = ROOT) -> dict[str, str]:
+    """English part caption of _toc.yml -> its translation in ``language`` (translated ones)."""
+    from babel.messages.pofile import read_po
+
+    with open(root / ROOT_CATALOGUE.format(language=language), "rb") as f:
+        catalogue = read_po(f)
+    captions = [part.caption for part in toc_parts(root) if part.caption]
+    found = {caption: catalogue.get(caption) for caption in captions}
+    return {
+        caption: message.string
+        for caption, message in found.items()
+        if message is not None and message.string and not message.fuzzy
+    }
+
+
 def read_yaml(name: str, root: Path = ROOT) -> dict:
     """``root/name`` (e.g. ``_config.yml``) as a dict."""
     return yaml.safe_load((root / name).read_text(encoding="utf-8"))

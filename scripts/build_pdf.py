@@ -13,7 +13,10 @@ page links to it, and its first chapter page is drawn to _build/pdf/first-chapte
 Joining the pages is scripts/pdf_join.py, rendering them in Chromium scripts/pdf_render.py;
 printing and the page numbers are here.
 
-    python scripts/build_pdf.py [--build _build]
+    python scripts/build_pdf.py [--build _build] [--language zh_CN]
+
+With ``--language zh_CN`` it prints the Chinese edition (_build/html/zh/) the same way, into
+_build/pdf/zh/resnet-book.pdf and _build/html/zh/resnet-book.pdf.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from book_meta import ROOT
+from book_meta import EDITIONS, ROOT
 from pdf_join import Book, assemble, fill_toc
 from pdf_render import CHROMIUM, Traffic, browser_page, log, render, serve
 
@@ -43,7 +46,7 @@ def print_pdf(page, out: Path, book: Book, final: bool = True) -> None:
     footer = (
         '<div style="font-size:8px;color:#666;width:100%;margin:0 16mm;display:flex;'
         'justify-content:space-between;font-family:sans-serif">'
-        f"<span>{book.title} · version {book.version}</span>"
+        f"<span>{book.title} · {book.words['version']} {book.version}</span>"
         '<span class="pageNumber"></span></div>'
     )
     page.pdf(
@@ -145,20 +148,22 @@ def draw_page(pdf: Path, number: int, out: Path) -> None:
     )
 
 
-def build(build_dir: Path) -> Path:
+def build(build_dir: Path, language: str | None = None) -> Path:
+    """Print the English site (or the ``language`` edition's) into ``build_dir``/pdf/."""
+    folder = EDITIONS[language]["folder"] if language else ""
     html = build_dir / "html"
-    outdir = build_dir / "pdf"
+    outdir = build_dir / "pdf" / folder
     outdir.mkdir(parents=True, exist_ok=True)
     require_tools()
     pdf = outdir / PDF_NAME
     traffic = Traffic()
     with serve(build_dir) as base, browser_page(traffic) as page:
-        book = assemble(html)
+        book = assemble(html, language)
         (outdir / "book.html").write_text(book.html, encoding="utf-8")
-        render(page, f"{base}/pdf/book.html")
+        render(page, f"{base}/pdf/{folder}book.html")
         numbers, pages_first = print_with_page_numbers(page, book, pdf, outdir)
     report(pdf, pages_first, traffic)
-    shutil.copy2(pdf, html / PDF_NAME)
+    shutil.copy2(pdf, html / folder / PDF_NAME)
     first_chapter_page = numbers.get(book.first_chapter)
     if first_chapter_page:  # a look at the print without opening the PDF
         draw_page(pdf, first_chapter_page, outdir / "first-chapter-page")
@@ -173,13 +178,19 @@ def main() -> None:
         default=ROOT / "_build",
         help="the build folder holding html/ (default: _build)",
     )
+    parser.add_argument(
+        "--language",
+        default=None,
+        choices=sorted(EDITIONS),
+        help="print this translated edition (html/<folder>) instead of the English one",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
-    pdf = build(args.build)
+    pdf = build(args.build, args.language)
     size = pdf.stat().st_size / 1e6
     print(
         f"Wrote {pdf} ({page_count(pdf)} pages, {size:.1f} MB) "
-        f"in {time.perf_counter() - start:.0f} s; copied to {args.build / 'html' / PDF_NAME}"
+        f"in {time.perf_counter() - start:.0f} s; copied to its site folder"
     )
 
 

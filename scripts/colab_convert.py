@@ -14,9 +14,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from book_meta import author_names, read_config, site_url
-from colab_glue import CELL_METADATA, SENTENCE_TAG, split_cell
+from book_meta import EDITIONS, author_names, read_config, site_url
+from colab_glue import (
+    CELL_METADATA,
+    FIGURE_COMMENT,
+    SENTENCE_COMMENT,
+    SENTENCE_TAG,
+    split_cell,
+)
 from colab_myst import Page, convert_markdown, labels_in
+from colab_translate import Translator, catalogue_lookup, catalogue_table
+
+# The words the converter itself adds, per edition (None: English).
+WORDS = {
+    None: {
+        "banner": "*Colab edition of [{title}]({page}) from the book [Deep Residual Networks]"
+        "({base}). Run the first code cell to install the book's `helpers` package; "
+        "**Runtime > Run all** runs the chapter.*",
+        SENTENCE_COMMENT: SENTENCE_COMMENT,
+        FIGURE_COMMENT: FIGURE_COMMENT,
+    },
+    "zh_CN": {
+        "banner": "*这是《深度残差网络》一书中[{title}]({page})一章的 Colab 版（[全书]({base})）。"
+        "先运行第一个代码单元来安装本书的 `helpers` 包；**代码执行程序 > 全部运行**"
+        "（Runtime > Run all）会运行整章。*",
+        SENTENCE_COMMENT: "# @title 网站上的句子，填入本次运行的数字",
+        FIGURE_COMMENT: "# @title 上面计算出的图及其图注",
+    },
+}
 
 # ---------------------------------------------------------------------------------------------
 # What the converter needs to know about the book
@@ -28,9 +53,12 @@ class Book:
     """Facts about the whole book: website address, bibliography, glossary, labels."""
 
     root: Path
-    base: str  # website address, ending in "/"
+    base: str  # website address, ending in "/" (the edition's: .../zh/ for Chinese)
     repository: str
     branch: str
+    # A translated edition (book_meta.EDITIONS; None: English) and its pages' catalogues.
+    language: str | None = None
+    translations: dict[str, str] = field(default_factory=dict)
     citations: dict[str, tuple[str, str]] = field(
         default_factory=dict
     )  # key -> (names, year)
@@ -41,8 +69,12 @@ class Book:
         default_factory=dict
     )  # label -> (docname, title)
 
+    def translate(self, text: str) -> str:
+        """``text`` (a heading or caption a link shows) in the edition's language."""
+        return self.translations.get(" ".join(text.split()), text)
+
     @classmethod
-    def load(cls, root: Path) -> Book:
+    def load(cls, root: Path, language: str | None = None) -> Book:
         config = read_config(root)
         repo = config["repository"]
         base = site_url(repo["url"])
@@ -53,10 +85,16 @@ class Book:
             )
         book = cls(
             root=root,
-            base=base,
+            base=base + (EDITIONS[language]["folder"] if language else ""),
             repository=repo["url"],
             branch=repo.get("branch", "main"),
+            language=language,
         )
+        if language:
+            for po in sorted(
+                (root / "locale" / language / "LC_MESSAGES").rglob("*.po")
+            ):
+                book.translations.update(catalogue_table(po))
         for bib in config.get("bibtex_bibfiles", []):
             book.citations.update(parse_bib(root / bib))
         for path in sorted((root / "chapters").rglob("*.md")):
@@ -126,7 +164,9 @@ def notebook_title(nb: nbformat.NotebookNode) -> str:
     return "this chapter"
 
 
-def split_markdown(cell, converted: str) -> list[nbformat.NotebookNode]:
+def split_markdown(
+    cell, converted: str, words: dict = WORDS[None]
+) -> list[nbformat.NotebookNode]:
     """The converted cell, cut where it pastes computed values (scripts/colab_glue.py):
     markdown cells without holes, and code cells that say the sentences with this run's
     numbers. The pieces keep the cell's id, suffixed, so regenerating changes nothing."""
@@ -135,6 +175,8 @@ def split_markdown(cell, converted: str) -> list[nbformat.NotebookNode]:
         if kind == "markdown":
             piece = nbformat.v4.new_markdown_cell(source)
         else:
+            for english in (SENTENCE_COMMENT, FIGURE_COMMENT):
+                source = source.replace(english, words[english])
             piece = nbformat.v4.new_code_cell(source)
             piece.metadata = {"tags": [SENTENCE_TAG], **copy.deepcopy(CELL_METADATA)}
         if "id" in cell:
@@ -145,24 +187,43 @@ def split_markdown(cell, converted: str) -> list[nbformat.NotebookNode]:
     return pieces
 
 
+def translator(path: Path, book: Book) -> Translator | None:
+    """The page's catalogue in the book's language (None for the English edition)."""
+    if book.language is None:
+        return None
+    docname = path.relative_to(book.root).with_suffix("").as_posix()
+    catalogue = book.root / "locale" / book.language / "LC_MESSAGES" / f"{docname}.po"
+    return Translator(catalogue_lookup(catalogue))
+
+
 def convert_notebook(path: Path, book: Book) -> nbformat.NotebookNode:
-    """The Colab edition of the chapter notebook at ``path``."""
+    """The Colab edition of the chapter notebook at ``path`` (in ``book.language``)."""
     nb = copy.deepcopy(nbformat.read(path, as_version=4))
     docname = path.relative_to(book.root).with_suffix("").as_posix()
-    page = Page(book=book, docname=docname)
+    page, words, translate = (
+        Page(book=book, docname=docname),
+        WORDS[book.language],
+        translator(path, book),
+    )
     cells = []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cells += split_markdown(cell, convert_markdown(cell.source, page))
+            source = translate.markdown(cell.source) if translate else cell.source
+            cells += split_markdown(cell, convert_markdown(source, page), words)
             continue
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
+    if translate and translate.missing:
+        raise ValueError(
+            f"{docname}: {len(translate.missing)} messages have no translation, e.g. "
+            f"{translate.missing[0][:60]!r}: run `make i18n-update` and translate them"
+        )
     nb.cells = cells
     banner = nbformat.v4.new_markdown_cell(
-        f"*Colab edition of [{notebook_title(nb)}]({book.page(docname)}) from the book "
-        f"[Deep Residual Networks]({book.base}). Run the first code cell to install the "
-        "book's `helpers` package; **Runtime > Run all** runs the chapter.*"
+        words["banner"].format(
+            title=notebook_title(nb), page=book.page(docname), base=book.base
+        )
     )
     if nb.nbformat_minor >= 5:
         banner.id = "colab-edition"  # fixed, so regenerating changes nothing

@@ -44,6 +44,51 @@ ADMONITIONS = (
     "topic",
     "dropdown",
 )
+# The words the converter writes itself, per edition (None: English).
+WORDS = {
+    None: {
+        "exercise": "Exercise {n}",
+        "solution": "Solution to {what} (click to show)",
+        "the exercise": "the exercise above",
+        "figure": "Figure",
+        "table": "Table",
+        "section": "Section",
+        "equation": "the equation",
+        "see": "*(See [{name}]({url}) on the website.)*",
+        "and": " and ",
+    },
+    "zh_CN": {
+        "exercise": "练习 {n}",
+        "solution": "{what}的解答（点击展开）",
+        "the exercise": "上面练习",
+        "figure": "图",
+        "table": "表",
+        "section": "节",
+        "equation": "该公式",
+        "see": "*（见网站上的[{name}]({url})。）*",
+        "and": "、",
+    },
+}
+ADMONITION_TITLES = {
+    "zh_CN": {
+        "note": "注意",
+        "tip": "提示",
+        "hint": "提示",
+        "important": "重要",
+        "warning": "警告",
+        "caution": "小心",
+        "attention": "注意",
+        "danger": "危险",
+        "error": "错误",
+        "seealso": "另见",
+    }
+}
+
+
+def words(page: Page) -> dict[str, str]:
+    return WORDS[getattr(page.book, "language", None)]
+
+
 ROLE = re.compile(r"\{(?P<role>[a-z][\w:-]*)\}`(?P<text>[^`]*)`")
 EXPLICIT = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
 LABEL_LINE = re.compile(r"^\((?P<label>[\w\-:.]+)\)=\s*$", re.M)
@@ -178,24 +223,30 @@ def render_directive(
         page.count += 1
         if "label" in options:
             page.exercises[options["label"]] = page.count
-        title = f"**Exercise {page.count}**" + (f" ({arg})" if arg else "")
+        title = f"**{words(page)['exercise'].format(n=page.count)}**" + (
+            f" ({arg})" if arg else ""
+        )
         return f"\n{title}\n\n{inner}\n"
     if name == "solution":
         number = page.exercises.get(arg)
-        what = f"Exercise {number}" if number else "the exercise above"
-        return (
-            f"\n<details>\n<summary>Solution to {what} (click to show)</summary>\n\n"
-            f"{inner}\n\n</details>\n"
+        what = (
+            words(page)["exercise"].format(n=number)
+            if number
+            else words(page)["the exercise"]
         )
+        summary = words(page)["solution"].format(what=what)
+        return f"\n<details>\n<summary>{summary}</summary>\n\n{inner}\n\n</details>\n"
     if name == "glue:figure":  # one block: the figure's name, then its caption
         return f"\n{figure_mark(arg)}\n{inner.strip()}\n"
     if name in ("figure", "image"):
         image = f"![{options.get('alt', '')}]({page.book.image(arg)})"
         caption = inner.strip()
         # "**Figure.**", not italics: a caption's own *emphasis* would end them.
-        return f"\n{image}\n\n**Figure.** {caption}\n" if caption else f"\n{image}\n"
+        label = words(page)["figure"]
+        return f"\n{image}\n\n**{label}.** {caption}\n" if caption else f"\n{image}\n"
     if name in ("bibliography", "glossary", "include", "tableofcontents", "toctree"):
-        return f"\n*(See [{name}]({page.book.page(page.docname)}) on the website.)*\n"
+        see = words(page)["see"].format(name=name, url=page.book.page(page.docname))
+        return f"\n{see}\n"
     if name in ("math",):
         return f"\n$$\n{body.strip()}\n$$\n"
     if name in ("code-block", "code"):
@@ -204,7 +255,13 @@ def render_directive(
         title = (
             arg
             if name in ("admonition", "dropdown", "topic", "sidebar") and arg
-            else (arg or name.capitalize().replace("Seealso", "See also"))
+            else (
+                arg
+                or ADMONITION_TITLES.get(getattr(page.book, "language", None), {}).get(
+                    name
+                )
+                or name.capitalize().replace("Seealso", "See also")
+            )
         )
         return "\n" + quote(f"**{title}**\n\n{inner}") + "\n"
     # Any other directive: keep its content readable.
@@ -223,7 +280,8 @@ def cite(keys: str, mode: str, page: Page) -> str:
         else:
             parts.append(f"[{names}, {year}]({url})")
     if mode == "t":
-        return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+        joint = words(page)["and"] if len(parts) > 1 else ""
+        return ", ".join(parts[:-1]) + joint + parts[-1]
     if mode == "year":
         return ", ".join(parts)
     return "(" + "; ".join(parts) + ")"
@@ -241,21 +299,23 @@ def reference(role: str, text: str, page: Page) -> str:
         docname = re.sub(r"\.(md|ipynb)$", "", docname)
         return f"[{title or Path(docname).name}]({page.book.page(docname)})"
     docname, label_title = page.book.labels.get(target, (page.docname, target))
+    label_title = page.book.translate(label_title)
+    w = words(page)
     if role == "numref":
         kind = (
-            "Figure"
+            w["figure"]
             if target.startswith("fig")
-            else ("Table" if target.startswith("tab") else "Section")
+            else (w["table"] if target.startswith("tab") else w["section"])
         )
         title = re.sub(r"\s*%s|\{number\}", "", title) or kind
         shown = (
             f'{title} "{short(label_title)}"'
-            if kind == "Figure"
-            else (f'{title} "{label_title}"' if kind == "Section" else title)
+            if kind == w["figure"]
+            else (f'{title} "{label_title}"' if kind == w["section"] else title)
         )
         return f"[{shown}]({page.book.page(docname, make_id(target))})"
     if role == "eq":
-        return f"[the equation]({page.book.page(docname, make_id(target))})"
+        return f"[{w['equation']}]({page.book.page(docname, make_id(target))})"
     return f"[{title or label_title}]({page.book.page(docname, make_id(target))})"
 
 

@@ -13,13 +13,16 @@ import copy
 import datetime
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from book_meta import (
+    EDITIONS,
+    ENGLISH_PRINT,
     VERSION_META,
     Part,
+    part_captions,
     read_config,
     repository_url,
     site_url,
@@ -60,6 +63,9 @@ class Book:
     title: str
     version: str
     first_chapter: str  # the anchor of chapter 1's title
+    words: dict = field(
+        default_factory=lambda: dict(ENGLISH_PRINT)
+    )  # the print's own words
 
 
 def load_page(html: Path, file: str) -> Page:
@@ -73,7 +79,9 @@ def load_page(html: Path, file: str) -> Page:
     return Page(file, soup, article)
 
 
-def relocate(page: Page, slugs: dict[str, str], public: str) -> None:
+def relocate(
+    page: Page, slugs: dict[str, str], public: str, served: str = "/html/"
+) -> None:
     """Make ``page.article`` work inside the one joined document.
 
     Ids get the page's prefix (pages reuse ids such as "summary"); links to pages of the book
@@ -109,7 +117,7 @@ def relocate(page: Page, slugs: dict[str, str], public: str) -> None:
     for tag in article.find_all(src=True):
         target = site_path(tag["src"])
         if target is not None:
-            tag["src"] = "/html/" + target
+            tag["src"] = served + target
         if tag.has_attr("loading"):
             del tag[
                 "loading"
@@ -124,7 +132,9 @@ def relocate(page: Page, slugs: dict[str, str], public: str) -> None:
             script.decompose()
 
 
-def head_assets(pages: list[Page]) -> tuple[list[str], list[str], list[str]]:
+def head_assets(
+    pages: list[Page], served: str = "/html/"
+) -> tuple[list[str], list[str], list[str]]:
     """Stylesheets, scripts (MathJax, widget manager) and saved widget states of all pages."""
     styles: list[str] = []
     scripts: list[str] = []
@@ -132,7 +142,7 @@ def head_assets(pages: list[Page]) -> tuple[list[str], list[str], list[str]]:
     seen: set[str] = set()
 
     def absolute(page: Page, ref: str) -> str:
-        return "/html/" + posixpath.normpath(
+        return served + posixpath.normpath(
             posixpath.join(posixpath.dirname(page.rel), ref)
         )
 
@@ -182,7 +192,12 @@ def anchor_of(h: Tag) -> str:
     )
 
 
-def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int]) -> str:
+def toc_html(
+    parts: list[Part],
+    pages: dict[str, Page],
+    numbers: dict[str, int],
+    words: dict = ENGLISH_PRINT,
+) -> str:
     """The table of contents: parts, chapters and (in numbered parts) their sections."""
 
     def entry(css: str, anchor: str, text: str) -> str:
@@ -192,7 +207,7 @@ def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int])
             f'<span class="toc-page">{page_no}</span></a></li>'
         )
 
-    out = ['<section class="book-toc" id="book-toc"><h1>Contents</h1>']
+    out = [f'<section class="book-toc" id="book-toc"><h1>{words["contents"]}</h1>']
     for part in parts[1:]:
         if part.caption:
             out.append(f'<p class="toc-part">{part.caption}</p>')
@@ -214,7 +229,9 @@ def toc_html(parts: list[Part], pages: dict[str, Page], numbers: dict[str, int])
     return "\n".join(out)
 
 
-def title_page(config: dict, intro: Page, version: str, public: str) -> str:
+def title_page(
+    config: dict, intro: Page, version: str, public: str, words: dict = ENGLISH_PRINT
+) -> str:
     subtitle = intro.article.find("em")
     subtitle_text = " ".join(subtitle.get_text().split()) if subtitle else ""
     date = datetime.date.today().isoformat()
@@ -223,58 +240,86 @@ def title_page(config: dict, intro: Page, version: str, public: str) -> str:
         f'<h1 class="book-title">{config.get("title", "")}</h1>',
         f'<p class="book-subtitle">{subtitle_text}</p>',
         f'<p class="book-author">{config.get("author", "")}</p>',
-        f'<p class="book-version">Version {version}<br>printed {date}</p>',
+        f'<p class="book-version">{words["version"]} {version}<br>{words["printed"]} {date}</p>',
     ]
     if public:
         lines.append(
-            f'<p class="book-url">Read it online, with its interactive figures: '
-            f'<a href="{public}">{public}</a></p>'
+            f'<p class="book-url">{words["online"]} <a href="{public}">{public}</a></p>'
         )
     lines.append("</section>")
     return "\n".join(lines)
 
 
-def assemble(html: Path) -> Book:
-    """Join the built site's pages into one document, with a title page and contents."""
+def translate_captions(parts: list[Part], language: str) -> None:
+    """Give ``parts`` the part captions of the ``language`` edition."""
+    captions = part_captions(language)
+    for part in parts:
+        part.caption = captions.get(part.caption, part.caption)
+
+
+def assemble(html: Path, language: str | None = None) -> Book:
+    """Join the built site's pages into one document, with a title page and contents.
+
+    ``language``: a translated edition (book_meta.EDITIONS), whose site is ``html/<folder>``.
+    """
     config = read_config()
     public = site_url(repository_url(config))
     parts = toc_parts()
+    words, served, html_lang = ENGLISH_PRINT, "/html/", "en"
+    if language is not None:
+        edition = EDITIONS[language]
+        config.update(edition["config"])
+        words, html_lang = edition["print"], edition["html_lang"]
+        served += edition["folder"]
+        public += edition["folder"] if public else ""
+        html = html / edition["folder"]
+        translate_captions(parts, language)
     files = [file for part in parts for file in part.files]
     pages = {file: load_page(html, file) for file in files}
     slugs = {page.rel: page.slug for page in pages.values()}
     slugs["index.html"] = pages[files[0]].slug
-    styles, scripts, states = head_assets(list(pages.values()))
+    styles, scripts, states = head_assets(list(pages.values()), served)
     intro = pages[files[0]]
     meta = intro.soup.find("meta", attrs={"name": VERSION_META})
     version = meta["content"] if meta else "unknown"
     for page in pages.values():
-        relocate(page, slugs, public)
-    toc = toc_html(parts, pages, {})
+        relocate(page, slugs, public, served)
+    toc = toc_html(parts, pages, {}, words)
     anchors = re.findall(r'href="#([^"]+)"', toc)
     numbered = [file for part in parts if part.numbered for file in part.files]
     first = pages[numbered[0] if numbered else files[0]]
     first_chapter = (
         anchor_of(heading(first, "h1")[0]) if heading(first, "h1") else first.slug
     )
-    body = [title_page(config, intro, version, public), toc]
+    body = [title_page(config, intro, version, public, words), toc]
     for file in files:
         page = pages[file]
         body.append(
             f'<div class="book-page" id="{page.slug}">'
             f'<article class="bd-article">{page.article.decode_contents()}</article></div>'
         )
+    title = config.get("title", "")
+    document = document_html(title, html_lang, styles, scripts + states, body)
+    return Book(
+        document, anchors, config.get("title", ""), version, first_chapter, words
+    )
+
+
+def document_html(
+    title: str, html_lang: str, styles: list[str], scripts: list[str], body: list[str]
+) -> str:
+    """The joined book as one HTML document, with the print stylesheet."""
     css = PRINT_CSS.read_text(encoding="utf-8")
-    document = "\n".join(
+    return "\n".join(
         [
             "<!DOCTYPE html>",
-            '<html lang="en" data-theme="light" data-mode="light">',
+            f'<html lang="{html_lang}" data-theme="light" data-mode="light">',
             "<head>",
             '<meta charset="utf-8">',
-            f"<title>{config.get('title', '')}</title>",
+            f"<title>{title}</title>",
             *styles,
             f"<style>\n{css}\n</style>",
             *scripts,
-            *states,
             "</head>",
             '<body class="book-print">',
             *body,
@@ -282,7 +327,6 @@ def assemble(html: Path) -> Book:
             "</html>",
         ]
     )
-    return Book(document, anchors, config.get("title", ""), version, first_chapter)
 
 
 def fill_toc(document: str, numbers: dict[str, int]) -> str:

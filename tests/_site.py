@@ -21,8 +21,9 @@ def require_site() -> Path:
 
 
 def html_pages(site: Path) -> list[Path]:
-    """Every HTML page of the site (not the copied sources or static assets)."""
-    skip = {"_static", "_sources", "_images", "_downloads"}
+    """Every HTML page of one edition's site (not the copied sources or static assets, and not
+    the Chinese edition in ``zh/``, which is a site of its own: ``html_pages(site / "zh")``)."""
+    skip = {"_static", "_sources", "_images", "_downloads", "zh"}
     return sorted(
         p
         for p in site.rglob("*.html")

@@ -17,6 +17,7 @@ from _site import ROOT
 # scripts/ is on sys.path (tests/conftest.py); Sphinx puts scripts/sphinx_ext there.
 sys.path.insert(0, str(ROOT / "scripts" / "sphinx_ext"))
 
+import book_meta  # noqa: E402
 import colab_convert as cc  # noqa: E402
 import colab_launch  # noqa: E402
 import colab_myst as myst  # noqa: E402
@@ -25,6 +26,18 @@ from book_meta import read_config, site_url, toc_notebooks  # noqa: E402
 from colab_glue import SENTENCE_TAG  # noqa: E402
 
 CHAPTERS = toc_notebooks()
+# Each edition's folder of Colab notebooks: colab/ (English), colab/zh/ (Chinese).
+EDITIONS = {None: ROOT / "colab"} | {
+    language: ROOT / "colab" / edition["folder"]
+    for language, edition in book_meta.EDITIONS.items()
+}
+EDITION_CHAPTERS = [(lang, c) for lang in EDITIONS for c in CHAPTERS]
+
+
+def _edition_id(param) -> str:
+    return f"{param[0] or 'en'}-{param[1].stem}"
+
+
 RAW_MYST = [
     "{cite",
     "{term",
@@ -49,26 +62,29 @@ def markdown(nb) -> str:
     return "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
-def test_colab_folder_is_up_to_date() -> None:
-    wanted = colab_notebooks.render_all()
+@pytest.mark.parametrize("language", EDITIONS, ids=lambda lang: lang or "en")
+def test_colab_folder_is_up_to_date(language: str | None) -> None:
+    folder = EDITIONS[language]
+    wanted = colab_notebooks.render_all(language=language)
     assert sorted(wanted) == sorted(p.name for p in CHAPTERS)
     stale = [
         name
         for name, text in wanted.items()
-        if not (ROOT / "colab" / name).exists()
-        or (ROOT / "colab" / name).read_text(encoding="utf-8") != text
+        if not (folder / name).exists()
+        or (folder / name).read_text(encoding="utf-8") != text
     ]
     assert not stale, f"{stale}: run `python scripts/colab_notebooks.py`"
-    extra = {p.name for p in (ROOT / "colab").glob("*.ipynb")} - set(wanted)
-    assert not extra, f"colab/ has notebooks no chapter makes: {extra}"
+    extra = {p.name for p in folder.glob("*.ipynb")} - set(wanted)
+    assert not extra, f"{folder} has notebooks no chapter makes: {extra}"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_rendered_markdown_has_no_raw_myst(chapter: Path) -> None:
+@pytest.mark.parametrize("edition_chapter", EDITION_CHAPTERS, ids=_edition_id)
+def test_rendered_markdown_has_no_raw_myst(edition_chapter) -> None:
     """What Jupyter shows: nbconvert's HTML of the markdown cells."""
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(ROOT / "colab" / chapter.name, as_version=4)
+    language, chapter = edition_chapter
+    nb = nbformat.read(EDITIONS[language] / chapter.name, as_version=4)
     only_md = nbformat.v4.new_notebook(
         cells=[c for c in nb.cells if c.cell_type == "markdown"]
     )
@@ -86,7 +102,8 @@ def test_rendered_markdown_has_no_raw_myst(chapter: Path) -> None:
     source = markdown(nbformat.read(chapter, as_version=4))
     solutions = len(re.findall(r"^`{3,}\{solution\}", source, re.M))
     assert body.count("<details>") == solutions, "every solution is folded, once"
-    assert body.count("<summary>Solution to Exercise") == solutions
+    summary = "<summary>Solution to Exercise" if language is None else "<summary>"
+    assert body.count(summary) == solutions
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)

@@ -38,7 +38,8 @@ def parse(path: Path) -> _Refs:
 
 def broken_links(site: Path) -> list[str]:
     broken = []
-    for page in html_pages(site):
+    editions = [site] + [site / "zh"] * (site / "zh" / "index.html").exists()
+    for page in (p for edition in editions for p in html_pages(edition)):
         for ref in parse(page).refs:
             url = urlparse(ref)
             if (

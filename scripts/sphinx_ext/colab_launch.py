@@ -16,13 +16,18 @@ from typing import Any
 from _scripts import book_meta
 
 
-def colab_url(url: str, pagename: str, root: Path) -> str | None:
-    """The Colab edition's launch URL for ``pagename``, or None if it has none."""
+def colab_url(
+    url: str, pagename: str, root: Path, language: str | None = None
+) -> str | None:
+    """The Colab edition's launch URL for ``pagename`` (in the ``language`` edition's folder,
+    colab/zh/ for Chinese), or None if it has none."""
     name = Path(pagename).name
-    if not (root / book_meta.COLAB_DIR / f"{name}.ipynb").exists():
+    edition = book_meta.EDITIONS.get(language or "", {})
+    folder = f"{book_meta.COLAB_DIR}/{edition.get('folder', '')}"
+    if not (root / folder / f"{name}.ipynb").exists():
         return None
     m = re.match(r"^(?P<head>.+?/github/[^/]+/[^/]+/blob/[^/]+)/", url)
-    return f"{m.group('head')}/{book_meta.COLAB_DIR}/{name}.ipynb" if m else None
+    return f"{m.group('head')}/{folder}{name}.ipynb" if m else None
 
 
 def _on_page_context(
@@ -34,7 +39,12 @@ def _on_page_context(
         kept = []
         for button in group.get("buttons", []):
             if button.get("text") == "Colab":
-                url = colab_url(button["url"], pagename, Path(app.srcdir))
+                url = colab_url(
+                    button["url"],
+                    pagename,
+                    Path(app.srcdir),
+                    getattr(getattr(app, "config", None), "language", None),
+                )
                 if url is None:
                     continue
                 button["url"] = url

@@ -1,0 +1,122 @@
+"""The Chinese edition as built (`make book`, `make pdf`): the same pages, figures and pasted
+values as the English site, a language switch between the two, Chinese search, a Chinese PDF.
+
+Reads _build/html/zh/ and _build/pdf/zh/resnet-book.pdf, which `make test` builds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from _site import BUILD, html_pages, require_site, toc_files
+from bs4 import BeautifulSoup
+
+ZH_PDF = BUILD / "pdf" / "zh" / "resnet-book.pdf"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _zh_site() -> Path:
+    site = require_site() / "zh"
+    if not (site / "index.html").is_file():
+        pytest.fail(f"No Chinese site at {site}: run `make book`.", pytrace=False)
+    return site
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _article(path: Path):
+    return _soup(path).select_one("article.bd-article")
+
+
+def test_both_sites_have_the_same_pages():
+    site, zh = require_site(), _zh_site()
+    english = {p.relative_to(site).as_posix() for p in html_pages(site)}
+    chinese = {p.relative_to(zh).as_posix() for p in html_pages(zh)}
+    assert english == chinese
+
+
+@pytest.mark.parametrize("file", toc_files())
+def test_page_is_chinese_with_the_same_figures_and_values(file: str):
+    """Same images (by file), same pasted values; no heading left in English."""
+    en, zh = (
+        _article(require_site() / f"{file}.html"),
+        _article(_zh_site() / f"{file}.html"),
+    )
+    images = [sorted(Path(i["src"]).name for i in a.find_all("img")) for a in (en, zh)]
+    assert images[0] == images[1]
+    pasted = [sorted(s.get_text() for s in a.select(".pasted-text")) for a in (en, zh)]
+    assert pasted[0] == pasted[1]
+    headings = [
+        [h.get_text() for h in a.find_all(["h1", "h2", "h3"])] for a in (en, zh)
+    ]
+    assert len(headings[0]) == len(headings[1])
+    untranslated = [
+        z for e, z in zip(*headings, strict=True) if z == e and not CJK.search(z)
+    ]
+    assert not untranslated
+
+
+@pytest.mark.parametrize("file", toc_files())
+def test_figures_have_chinese_captions_and_alt_text(file: str):
+    zh = _article(_zh_site() / f"{file}.html")
+    for figure in zh.select("figure"):
+        caption = figure.find("figcaption")
+        if caption is not None and caption.get_text(strip=True):
+            assert CJK.search(caption.get_text()), caption.get_text()[:80]
+    for img in zh.find_all("img"):
+        alt = img.get("alt", "")
+        if len(alt) > 12:  # a description, not a file name or a label
+            assert CJK.search(alt), alt[:80]
+
+
+def test_language_switch_opens_the_same_page():
+    site, zh = require_site(), _zh_site()
+    for page, other in (
+        (
+            site / "chapters/03_residual_networks.html",
+            "zh/chapters/03_residual_networks.html",
+        ),
+        (
+            zh / "chapters/03_residual_networks.html",
+            "chapters/03_residual_networks.html",
+        ),
+    ):
+        text = page.read_text(encoding="utf-8")
+        targets = re.findall(r"window\.location\.href='([^']+)'", text)
+        assert targets, f"no language switch on {page}"
+        assert (page.parent / targets[0]).resolve() == (site / other).resolve()
+
+
+def test_chinese_search_index_has_chinese_words():
+    index = (_zh_site() / "searchindex.js").read_text(encoding="utf-8")
+    terms = json.loads(index[index.index("(") + 1 : index.rindex(")")])["terms"]
+    for word in ("残差", "梯度", "退化"):
+        assert word in terms, f"{word} not in the Chinese search index"
+
+
+def test_chinese_pdf_is_printed_with_chinese_text():
+    if not ZH_PDF.is_file():
+        pytest.fail(f"No Chinese PDF at {ZH_PDF}: run `make pdf`.", pytrace=False)
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is missing (poppler-utils, see .ci/run)", pytrace=False)
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "3", str(ZH_PDF), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "深度残差网络" in first and "目录" in first
+    # Chromium prints with whatever CJK font fontconfig offers (it embeds the glyphs as Type 3
+    # fonts, so the PDF does not name it); without one, every character is a box.
+    fonts = subprocess.run(
+        ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False
+    ).stdout
+    assert fonts.strip(), "no Chinese font: install fonts-noto-cjk (see .ci/run)"
+    assert (_zh_site() / "resnet-book.pdf").is_file()
