@@ -81,6 +81,7 @@ pot: venv vendor
 i18n-update: pot
 	$(VENV)/bin/sphinx-intl update -p _build/pot/_build/gettext -l zh_CN -d locale
 	$(PY) scripts/i18n_tidy.py
+	$(PY) scripts/i18n_sentences.py   # the computed sentences' templates (helpers.core.text.T)
 	-$(VENV)/bin/sphinx-intl stat -d locale -l zh_CN | grep -v " 0 fuzzy, 0 untranslated"  # what is left
 
 # The whole book as one PDF, printed by Debian's chromium from the built site (run `make book`
