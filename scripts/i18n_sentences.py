@@ -28,15 +28,19 @@ def _calls(source: str) -> list[str]:
     """The literal first arguments of ``T(...)`` calls in Python ``source``."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if (
+        if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id == "T"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
         ):
-            found.append(node.args[0].value)
+            continue
+        first = node.args[0] if node.args else None
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            raise ValueError(
+                f"T(...) at line {node.lineno} needs a literal template (a string, not an "
+                "expression), so that its translation can be found"
+            )
+        found.append(first.value)
     return found
 
 
