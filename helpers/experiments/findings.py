@@ -29,38 +29,59 @@ __all__ = [
 HARMLESS_RISE = 0.05
 
 
-def describe_ratio(ratio: float) -> str:
+def describe_ratio(ratio: float) -> Text:
     """How a first-to-last gradient-norm ratio compares with one, in words."""
     if ratio == 0:
-        return "underflows to zero"
+        return T("underflows to zero")
     factor = max(ratio, 1 / ratio)
-    direction = "shrinks" if ratio < 1 else "grows"
+    shrinks = ratio < 1
     if factor <= 2:
-        return "stays near one"
+        return T("stays near one")
     if factor <= 10:
-        return f"{direction} moderately, by less than a factor of ten"
+        if shrinks:
+            return T("shrinks moderately, by less than a factor of ten")
+        return T("grows moderately, by less than a factor of ten")
     if factor < 100:
-        return f"{direction} by more than a factor of ten"
-    return f"{direction} by orders of magnitude"
+        if shrinks:
+            return T("shrinks by more than a factor of ten")
+        return T("grows by more than a factor of ten")
+    return (
+        T("shrinks by orders of magnitude")
+        if shrinks
+        else T("grows by orders of magnitude")
+    )
 
 
-def plain_degradation(final_train: Mapping[str, float]) -> tuple[str, bool]:
+def plain_degradation(final_train: Mapping[str, float]) -> tuple[Text, bool]:
     """Sentence on the degradation problem in this build's plain networks, and whether it
     showed: ``final_train`` maps names (shallow first, deep last) to final training errors."""
     (shallow, err_s), (deep, err_d) = (
         list(final_train.items())[0],
         list(final_train.items())[-1],
     )
-    numbers = f"{100 * err_d:.1f}% against {100 * err_s:.1f}% for {shallow}"
+    numbers = T(
+        "{deep_err:.1f}% against {shallow_err:.1f}% for {shallow}",
+        deep_err=100 * err_d,
+        shallow_err=100 * err_s,
+        shallow=shallow,
+    )
     if err_d > err_s:
         return (
-            f"In this build's run the deeper {deep} ends with the higher training error "
-            f"({numbers}): the degradation problem, reproduced at this budget.",
+            T(
+                "In this build's run the deeper {deep} ends with the higher training error "
+                "({numbers}): the degradation problem, reproduced at this budget.",
+                deep=deep,
+                numbers=numbers,
+            ),
             True,
         )
     return (
-        f"In this build's run the deeper {deep} does not end with a higher training error "
-        f"({numbers}): the paper's effect is not reproduced at this budget.",
+        T(
+            "In this build's run the deeper {deep} does not end with a higher training "
+            "error ({numbers}): the paper's effect is not reproduced at this budget.",
+            deep=deep,
+            numbers=numbers,
+        ),
         False,
     )
 
