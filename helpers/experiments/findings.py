@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from helpers.core.text import T, Text
+from helpers.core.text import T, Text, join
 
 __all__ = [
     "describe_ratio",
@@ -86,8 +86,8 @@ def plain_degradation(final_train: Mapping[str, float]) -> tuple[Text, bool]:
     )
 
 
-def _listing(names: Sequence[str]) -> str:
-    return " and ".join(names) if names else "none of the settings"
+def _listing(names: Sequence[str]) -> Text:
+    return join(T(" and "), names) if names else T("none of the settings")
 
 
 def clipping_findings(
@@ -95,7 +95,7 @@ def clipping_findings(
     *,
     bad: str,
     good: str,
-) -> dict[str, str]:
+) -> dict[str, Text]:
     """Sentences on the clipping experiment. ``final_loss[(setting, clip)]`` is the final
     loss, or None where the run diverged; ``clip`` is None (no clipping) or the threshold.
     ``bad`` and ``good`` name the badly scaled and the sensible setting."""
@@ -105,20 +105,27 @@ def clipping_findings(
     trained = [s for s in settings if s not in diverged]
     kept = [s for s in settings if final_loss[s, clip] is not None]
     clipped = (
-        "all three runs kept a finite loss."
+        T("all three runs kept a finite loss.")
         if len(kept) == len(settings)
-        else f"{_listing(kept)} kept a finite loss."
+        else T("{kept} kept a finite loss.", kept=_listing(kept))
     )
-    verdict = (
-        f"Without clipping, {_listing(diverged)} diverged (NaN or infinite loss, marked ×) "
-        f"and {_listing(trained)} trained; with clipping, {clipped}"
+    verdict = T(
+        "Without clipping, {diverged} diverged (NaN or infinite loss, marked ×) and "
+        "{trained} trained; with clipping, {clipped}",
+        diverged=_listing(diverged),
+        trained=_listing(trained),
+        clipped=clipped,
     )
     b, g = final_loss[bad, clip], final_loss[good, clip]
     bad_init = (
-        f"with clipping, the badly scaled network ends at a loss of {b:.2f}, against "
-        f"{g:.2f} for the sensible setting"
+        T(
+            "with clipping, the badly scaled network ends at a loss of {bad:.2f}, against "
+            "{good:.2f} for the sensible setting",
+            bad=b,
+            good=g,
+        )
         if b is not None and g is not None
-        else "in this run clipping did not keep every setting finite"
+        else T("in this run clipping did not keep every setting finite")
     )
     return {"verdict": verdict, "bad_init": bad_init}
 
