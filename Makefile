@@ -50,7 +50,7 @@ book: venv vendor
 	rm -rf _build/html/reports
 	mkdir -p _build
 	$(PY) scripts/book_config.py --write-config _build/_config.yml
-	RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.yml --all -W --keep-going 2>&1 | tee _build/build.log
+	time (RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.yml --all -W --keep-going 2>&1 | tee _build/build.log)
 	$(MAKE) --no-print-directory book-zh
 
 # The Chinese edition (issue 20), built by `make book` after the English one: the same
@@ -61,8 +61,8 @@ book: venv vendor
 book-zh: venv vendor
 	mkdir -p _build/html
 	$(PY) scripts/book_config.py --write-config _build/_config.zh.yml --language zh_CN
-	RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.zh.yml --toc _build/_toc.zh_CN.yml \
-	  --path-output _build/zh --all -W --keep-going 2>&1 | tee _build/build-zh.log
+	time (RESNET_BOOK_PROGRESS=0 $(JB) build . --config _build/_config.zh.yml --toc _build/_toc.zh_CN.yml \
+	  --path-output _build/zh --all -W --keep-going 2>&1 | tee _build/build-zh.log)
 	rm -rf _build/html/zh
 	cp -a _build/zh/_build/html _build/html/zh
 
@@ -81,6 +81,7 @@ pot: venv vendor
 i18n-update: pot
 	$(VENV)/bin/sphinx-intl update -p _build/pot/_build/gettext -l zh_CN -d locale
 	$(PY) scripts/i18n_tidy.py
+	$(PY) scripts/i18n_sentences.py   # the computed sentences' templates (helpers.core.text.T)
 	-$(VENV)/bin/sphinx-intl stat -d locale -l zh_CN | grep -v " 0 fuzzy, 0 untranslated"  # what is left
 
 # The whole book as one PDF, printed by Debian's chromium from the built site (run `make book`

@@ -165,13 +165,13 @@ def notebook_title(nb: nbformat.NotebookNode) -> str:
 
 
 def split_markdown(
-    cell, converted: str, words: dict = WORDS[None]
+    cell, converted: str, words: dict = WORDS[None], language: str | None = None
 ) -> list[nbformat.NotebookNode]:
     """The converted cell, cut where it pastes computed values (scripts/colab_glue.py):
     markdown cells without holes, and code cells that say the sentences with this run's
     numbers. The pieces keep the cell's id, suffixed, so regenerating changes nothing."""
     pieces = []
-    for k, (kind, source) in enumerate(split_cell(converted)):
+    for k, (kind, source) in enumerate(split_cell(converted, language)):
         if kind == "markdown":
             piece = nbformat.v4.new_markdown_cell(source)
         else:
@@ -209,7 +209,8 @@ def convert_notebook(path: Path, book: Book) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             source = translate.markdown(cell.source) if translate else cell.source
-            cells += split_markdown(cell, convert_markdown(source, page), words)
+            converted = convert_markdown(source, page)
+            cells += split_markdown(cell, converted, words, book.language)
             continue
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

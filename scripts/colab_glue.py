@@ -74,24 +74,32 @@ def _kind(block: str) -> str:
     return "sentence" if VALUE in block else "markdown"
 
 
-def sentence_source(text: str) -> str:
-    """A code cell that shows ``text`` (markdown with {name} placeholders) filled in."""
+def _language_arg(language: str | None) -> str:
+    """The end of a call's last argument: `,` and the language, or nothing (English)."""
+    return f',\n    language="{language}",' if language else ""
+
+
+def sentence_source(text: str, language: str | None = None) -> str:
+    """A code cell that shows ``text`` (markdown with {name} placeholders) filled in (with a
+    translated edition's ``language``: its twins of the values, see helpers.book.paste)."""
     if '"""' in text or text.endswith("\\"):
         raise ValueError(f"cannot quote this paragraph in a code cell: {text[:60]!r}")
     return (
         f"{SENTENCE_COMMENT}\nfrom helpers.book.paste import show\n\n"
-        f'show(\n    r"""\n{text}\n"""\n)'
+        f'show(\n    r"""\n{text}\n"""{_language_arg(language)}\n)'
     )
 
 
-def figure_source(block: str) -> str:
+def figure_source(block: str, language: str | None = None) -> str:
     name, _, caption = block[1:].partition(FIGURE)
     caption = caption.strip().replace(VALUE, "")
     if '"""' in caption:
         raise ValueError(f"cannot quote the caption of {name} in a code cell")
-    call = f'show_figure(\n    "{name}",\n    r"""\n{caption}\n""",\n)'
+    call = f'show_figure(\n    "{name}",\n    r"""\n{caption}\n"""{_language_arg(language) or ","}\n)'
     if not caption:
-        call = f'show_figure("{name}")'
+        call = f'show_figure("{name}"' + (
+            f', language="{language}")' if language else ")"
+        )
     return f"{FIGURE_COMMENT}\nfrom helpers.book.paste import show_figure\n\n{call}"
 
 
@@ -105,7 +113,7 @@ def _check(block: str) -> None:
         )
 
 
-def split_cell(text: str) -> list[tuple[str, str]]:
+def split_cell(text: str, language: str | None = None) -> list[tuple[str, str]]:
     """Converted markdown -> [("markdown" | "code", source), ...] in reading order."""
     cells: list[tuple[str, str]] = []
     run: list[str] = []
@@ -118,7 +126,7 @@ def split_cell(text: str) -> list[tuple[str, str]]:
         if run_kind == "markdown":
             cells.append(("markdown", joined))
         else:
-            cells.append(("code", sentence_source(joined.replace(VALUE, ""))))
+            cells.append(("code", sentence_source(joined.replace(VALUE, ""), language)))
         run.clear()
 
     for block in blocks(text):
@@ -127,7 +135,7 @@ def split_cell(text: str) -> list[tuple[str, str]]:
             _check(block)
         if kind == "figure":
             flush()
-            cells.append(("code", figure_source(block)))
+            cells.append(("code", figure_source(block, language)))
             run_kind = None
             continue
         if kind != run_kind:

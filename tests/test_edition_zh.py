@@ -20,6 +20,25 @@ ZH_PDF = BUILD / "pdf" / "zh" / "resnet-book.pdf"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+NUMBER = re.compile(r"([+-]?\d[\d,]*(?:\.\d+)?)\s*(million|billion|万|亿)?")
+SCALE = {"million": 1e6, "billion": 1e9, "万": 1e4, "亿": 1e8}
+
+
+def numbers(text: str) -> list[float]:
+    """The numbers a pasted text says, in either language's wording ("117 million" and
+    "1.17 亿" are the same number), to three significant digits."""
+    found = []
+    for value, unit in NUMBER.findall(text):
+        x = float(value.replace(",", "")) * SCALE.get(unit, 1)
+        found.append(float(f"{x:.3g}"))
+    return found
+
+
+def test_numbers_read_the_same_in_both_wordings():
+    assert numbers("117 million; 4,000 images") == numbers("1.17 亿；4,000 张图像")
+    assert numbers("60.1 million") == numbers("6,010 万") != numbers("6,100 万")
+
+
 def _zh_site() -> Path:
     site = require_site() / "zh"
     if not (site / "index.html").is_file():
@@ -44,14 +63,18 @@ def test_both_sites_have_the_same_pages():
 
 @pytest.mark.parametrize("file", toc_files())
 def test_page_is_chinese_with_the_same_figures_and_values(file: str):
-    """Same images (by file), same pasted values; no heading left in English."""
+    """Same images (by file), the same numbers in the pasted values (a sentence the page
+    computes is pasted in each edition's language), and no heading left in English."""
     en, zh = (
         _article(require_site() / f"{file}.html"),
         _article(_zh_site() / f"{file}.html"),
     )
     images = [sorted(Path(i["src"]).name for i in a.find_all("img")) for a in (en, zh)]
     assert images[0] == images[1]
-    pasted = [sorted(s.get_text() for s in a.select(".pasted-text")) for a in (en, zh)]
+    pasted = [
+        sorted(numbers(" ".join(s.get_text() for s in a.select(".pasted-text"))))
+        for a in (en, zh)
+    ]
     assert pasted[0] == pasted[1]
     headings = [
         [h.get_text() for h in a.find_all(["h1", "h2", "h3"])] for a in (en, zh)

@@ -210,3 +210,45 @@ def test_terminology_check_on_examples() -> None:
 def test_terms_translated_one_way_and_introduced(path: Path) -> None:
     messages = [(m.id, m.string) for m in _catalogue(path) if m.id and m.string]
     assert term_problems(messages, terminology()) == []
+
+
+# --- The computed sentences (helpers.core.text): one template, both languages.
+SENTENCES = ROOT / "helpers" / "locale" / "zh_CN" / "LC_MESSAGES" / "sentences.po"
+
+
+def _fields(template: str) -> set[str]:
+    import string
+
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def test_sentences_catalogue_holds_the_code_templates_all_translated() -> None:
+    import i18n_sentences
+
+    catalogue = _catalogue(SENTENCES)
+    in_code = set(i18n_sentences.templates())
+    in_catalogue = {m.id for m in catalogue if m.id}
+    assert in_code == in_catalogue, "run `make i18n-update` and translate"
+    for m in catalogue:
+        if m.id:
+            assert m.string and not m.fuzzy, f"untranslated: {m.id[:60]}"
+            assert _fields(m.id) == _fields(m.string), m.id[:60]
+
+
+def test_sentence_in_both_languages_and_glued_twice() -> None:
+    from helpers.book.paste import GLUED, glue
+    from helpers.core.text import T, Text, join
+
+    text = T("{title}, {n:,} training images", title="Fashion-MNIST", n=4000)
+    assert text == "Fashion-MNIST, 4,000 training images"
+    assert text.zh == "Fashion-MNIST，4,000 张训练图像"
+    both = join(" · ", [text, T("seed {seed}", seed=0)]) + "; x"
+    assert (
+        isinstance(both, Text)
+        and both.zh == "Fashion-MNIST，4,000 张训练图像 · 随机种子 0; x"
+    )
+    glue("test_i18n_sentence", both)
+    assert (
+        GLUED["test_i18n_sentence"] == both.en
+        and GLUED["test_i18n_sentence_zh"] == both.zh
+    )

@@ -10,12 +10,9 @@ from typing import Any
 import torch
 
 from helpers.core.device import device_label
+from helpers.core.text import T, Text, join
 
 __all__ = ["provenance_text"]
-
-
-def _count(n: int) -> str:
-    return f"{n:,}"
 
 
 def provenance_text(
@@ -25,9 +22,10 @@ def provenance_text(
     dataset: str | None = None,
     extra: str | None = None,
     device: str | torch.device | None = None,
-) -> str:
+) -> Text:
     """One line such as "Fashion-MNIST, 4,000 training images · profile quick · CPU (2 threads)
-    · seed 0 · torch 2.14.1". ``profile`` is a Profile, a profile name, or None (the active one)."""
+    · seed 0 · torch 2.14.1" (a :class:`~helpers.core.text.Text`: also in Chinese).
+    ``profile`` is a Profile, a profile name, or None (the active one)."""
     from helpers.data.datasets import DATASETS
     from helpers.experiments.profiles import Profile, get_profile
 
@@ -36,13 +34,22 @@ def provenance_text(
     title = DATASETS[name].title if name in DATASETS else name
     if dataset is None or dataset == prof.dataset:
         n = prof.train_subset
-        title += f", {_count(n)} training images" if n else ", full training set"
-    parts = [title, f"profile {prof.name}", device_label(device or prof.device)]
+        title = (
+            T("{title}, {n:,} training images", title=title, n=n)
+            if n
+            else T("{title}, full training set", title=title)
+        )
+    parts = [
+        title,
+        T("profile {name}", name=prof.name),
+        device_label(device or prof.device),
+    ]
     if seed is not None:
+        several = isinstance(seed, str) and "," in seed
         parts.append(
-            f"seed{'s' if isinstance(seed, str) and ',' in seed else ''} {seed}"
+            T("seeds {seed}", seed=seed) if several else T("seed {seed}", seed=seed)
         )
     parts.append(f"torch {torch.__version__.split('+')[0]}")
     if extra:
         parts.append(extra)
-    return " · ".join(parts)
+    return join(" · ", parts)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from helpers.core.text import Text
+
 __all__ = ["duration", "prose"]
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -22,7 +24,8 @@ def _significant(x: float, digits: int) -> str:
 
 
 def prose(x: float, digits: int = 3) -> str:
-    """``x`` for a sentence: 0.000123 -> "1.23 × 10⁻⁴", 0.23 -> "0.23", 6.01e7 -> "60.1 million"."""
+    """``x`` for a sentence: 0.000123 -> "1.23 × 10⁻⁴", 0.23 -> "0.23", 6.01e7 -> "60.1 million"
+    (a :class:`~helpers.core.text.Text` whose Chinese counts in 万 and 亿: "6,010 万")."""
     if x == 0 or not math.isfinite(x):
         return "0" if x == 0 else str(x)
     size = abs(x)
@@ -31,7 +34,9 @@ def prose(x: float, digits: int = 3) -> str:
         return text.rstrip("0").rstrip(".") if "." in text else text
     for scale, word in ((1e9, "billion"), (1e6, "million")):
         if scale <= size < 1000 * scale:
-            return f"{_significant(x / scale, digits)} {word}"
+            english = f"{_significant(x / scale, digits)} {word}"
+            unit, name = (1e8, "亿") if size >= 1e8 else (1e4, "万")
+            return Text(english, f"{_significant(x / unit, digits)} {name}")
     exponent = math.floor(math.log10(size))
     mantissa = x / 10**exponent
     if round(abs(mantissa), digits - 1) >= 10:  # 9.996e-5 rounds up to 10.0
@@ -49,9 +54,18 @@ _UNITS = (
     (60, "minute"),
     (1, "second"),
 )
+_UNITS_ZH = {
+    "year": "年",
+    "month": "个月",
+    "week": "周",
+    "day": "天",
+    "hour": "小时",
+    "minute": "分钟",
+    "second": "秒",
+}
 
 
-def duration(seconds: float) -> str:
+def duration(seconds: float) -> Text:
     """A length of time for a sentence, in the largest unit it fills at least once:
     4.6e7 -> "1.5 years", 3.2e8 -> "10 years", 90 -> "1.5 minutes" (two significant digits)."""
     if not math.isfinite(seconds) or seconds < 0:
@@ -61,4 +75,6 @@ def duration(seconds: float) -> str:
     size, unit = next(((s, u) for s, u in _UNITS if seconds >= s), _UNITS[-1])
     value = float(_significant(seconds / size, 2).replace(",", "")) if seconds else 0.0
     text = f"{value:,.0f}" if value >= 10 or value.is_integer() else f"{value:.1f}"
-    return f"{text} {unit}{'' if text == '1' else 's'}"
+    return Text(
+        f"{text} {unit}{'' if text == '1' else 's'}", f"{text} {_UNITS_ZH[unit]}"
+    )

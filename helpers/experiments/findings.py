@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from helpers.core.text import T, Text, join
+
 __all__ = [
     "describe_ratio",
     "plain_degradation",
@@ -27,44 +29,65 @@ __all__ = [
 HARMLESS_RISE = 0.05
 
 
-def describe_ratio(ratio: float) -> str:
+def describe_ratio(ratio: float) -> Text:
     """How a first-to-last gradient-norm ratio compares with one, in words."""
     if ratio == 0:
-        return "underflows to zero"
+        return T("underflows to zero")
     factor = max(ratio, 1 / ratio)
-    direction = "shrinks" if ratio < 1 else "grows"
+    shrinks = ratio < 1
     if factor <= 2:
-        return "stays near one"
+        return T("stays near one")
     if factor <= 10:
-        return f"{direction} moderately, by less than a factor of ten"
+        if shrinks:
+            return T("shrinks moderately, by less than a factor of ten")
+        return T("grows moderately, by less than a factor of ten")
     if factor < 100:
-        return f"{direction} by more than a factor of ten"
-    return f"{direction} by orders of magnitude"
+        if shrinks:
+            return T("shrinks by more than a factor of ten")
+        return T("grows by more than a factor of ten")
+    return (
+        T("shrinks by orders of magnitude")
+        if shrinks
+        else T("grows by orders of magnitude")
+    )
 
 
-def plain_degradation(final_train: Mapping[str, float]) -> tuple[str, bool]:
+def plain_degradation(final_train: Mapping[str, float]) -> tuple[Text, bool]:
     """Sentence on the degradation problem in this build's plain networks, and whether it
     showed: ``final_train`` maps names (shallow first, deep last) to final training errors."""
     (shallow, err_s), (deep, err_d) = (
         list(final_train.items())[0],
         list(final_train.items())[-1],
     )
-    numbers = f"{100 * err_d:.1f}% against {100 * err_s:.1f}% for {shallow}"
+    numbers = T(
+        "{deep_err:.1f}% against {shallow_err:.1f}% for {shallow}",
+        deep_err=100 * err_d,
+        shallow_err=100 * err_s,
+        shallow=shallow,
+    )
     if err_d > err_s:
         return (
-            f"In this build's run the deeper {deep} ends with the higher training error "
-            f"({numbers}): the degradation problem, reproduced at this budget.",
+            T(
+                "In this build's run the deeper {deep} ends with the higher training error "
+                "({numbers}): the degradation problem, reproduced at this budget.",
+                deep=deep,
+                numbers=numbers,
+            ),
             True,
         )
     return (
-        f"In this build's run the deeper {deep} does not end with a higher training error "
-        f"({numbers}): the paper's effect is not reproduced at this budget.",
+        T(
+            "In this build's run the deeper {deep} does not end with a higher training "
+            "error ({numbers}): the paper's effect is not reproduced at this budget.",
+            deep=deep,
+            numbers=numbers,
+        ),
         False,
     )
 
 
-def _listing(names: Sequence[str]) -> str:
-    return " and ".join(names) if names else "none of the settings"
+def _listing(names: Sequence[str]) -> Text:
+    return join(T(" and "), names) if names else T("none of the settings")
 
 
 def clipping_findings(
@@ -72,7 +95,7 @@ def clipping_findings(
     *,
     bad: str,
     good: str,
-) -> dict[str, str]:
+) -> dict[str, Text]:
     """Sentences on the clipping experiment. ``final_loss[(setting, clip)]`` is the final
     loss, or None where the run diverged; ``clip`` is None (no clipping) or the threshold.
     ``bad`` and ``good`` name the badly scaled and the sensible setting."""
@@ -82,44 +105,68 @@ def clipping_findings(
     trained = [s for s in settings if s not in diverged]
     kept = [s for s in settings if final_loss[s, clip] is not None]
     clipped = (
-        "all three runs kept a finite loss."
+        T("all three runs kept a finite loss.")
         if len(kept) == len(settings)
-        else f"{_listing(kept)} kept a finite loss."
+        else T("{kept} kept a finite loss.", kept=_listing(kept))
     )
-    verdict = (
-        f"Without clipping, {_listing(diverged)} diverged (NaN or infinite loss, marked ×) "
-        f"and {_listing(trained)} trained; with clipping, {clipped}"
+    verdict = T(
+        "Without clipping, {diverged} diverged (NaN or infinite loss, marked ×) and "
+        "{trained} trained; with clipping, {clipped}",
+        diverged=_listing(diverged),
+        trained=_listing(trained),
+        clipped=clipped,
     )
     b, g = final_loss[bad, clip], final_loss[good, clip]
     bad_init = (
-        f"with clipping, the badly scaled network ends at a loss of {b:.2f}, against "
-        f"{g:.2f} for the sensible setting"
+        T(
+            "with clipping, the badly scaled network ends at a loss of {bad:.2f}, against "
+            "{good:.2f} for the sensible setting",
+            bad=b,
+            good=g,
+        )
         if b is not None and g is not None
-        else "in this run clipping did not keep every setting finite"
+        else T("in this run clipping did not keep every setting finite")
     )
     return {"verdict": verdict, "bad_init": bad_init}
 
 
-def _lesion_verdict(rise: float, plain_rise: float) -> str:
+def _lesion_verdict(rise: float, plain_rise: float) -> Text:
     """How this build's one-block lesions compare with Veit et al.'s contrast (a clause)."""
     if plain_rise < HARMLESS_RISE:
-        return (
+        return T(
             "cannot show their contrast: deleting one block barely changes the error of our "
             "plain network either"
         )
     if rise < HARMLESS_RISE and plain_rise > 3 * max(rise, 0.01):
-        return (
+        return T(
             "reproduces their contrast: deleting one block of our ResNet raises the error "
             "little, while the plain network suffers much more"
         )
     if rise < plain_rise:
-        return (
+        return T(
             "shows the contrast only in part: deleting one block hurts our ResNet less than "
             "the plain network, but it is not harmless"
         )
-    return (
+    return T(
         "does not reproduce their contrast: deleting one block hurts our ResNet as much as "
         "the plain network, or more"
+    )
+
+
+def _downsampling(rs: Mapping[str, Any]) -> Text:
+    down = rs.get("mean_error_downsampling_blocks")
+    if down is None:
+        return T("no shape-changing block could be compared")
+    if down > rs["mean_error_other_blocks"]:
+        return T(
+            "deleting a shape-changing block hurts more on average ({error:.1f}%) than "
+            "deleting another block, as Veit et al. found",
+            error=100 * down,
+        )
+    return T(
+        "deleting a shape-changing block hurts less on average ({error:.1f}%) than "
+        "deleting another block, unlike in Veit et al.'s networks",
+        error=100 * down,
     )
 
 
@@ -129,21 +176,11 @@ def lesion_findings(resnet: Any, plain: Any) -> dict[str, str]:
     shape-changing blocks and the verdict against Veit et al. (2016)."""
     rs, ps = resnet.summary(), plain.summary()
     worst = max((r for r in resnet.rows if r.error is not None), key=lambda r: r.error)
-    where = (
-        " (a shape-changing block)"
+    worst_block = (
+        T("block {n} (a shape-changing block)", n=worst.index + 1)
         if worst.downsampling
-        else f" (stage {worst.stage + 1})"
+        else T("block {n} (stage {stage})", n=worst.index + 1, stage=worst.stage + 1)
     )
-    down = rs.get("mean_error_downsampling_blocks")
-    if down is None:
-        downsampling = "no shape-changing block could be compared"
-    else:
-        more = down > rs["mean_error_other_blocks"]
-        downsampling = (
-            f"deleting a shape-changing block hurts {'more' if more else 'less'} on average "
-            f"({100 * down:.1f}%) than deleting another block, "
-            + ("as Veit et al. found" if more else "unlike in Veit et al.'s networks")
-        )
     rise = rs["mean_error_other_blocks"] - rs["baseline_error"]
     plain_rise = ps["mean_error_other_blocks"] - ps["baseline_error"]
     return {
@@ -152,10 +189,20 @@ def lesion_findings(resnet: Any, plain: Any) -> dict[str, str]:
         "res_worst": f"{100 * rs['max_error_other_blocks']:.1f}%",
         "plain_intact": f"{100 * ps['baseline_error']:.1f}%",
         "plain_mean": f"{100 * ps['mean_error_other_blocks']:.1f}%",
-        "worst_block": f"block {worst.index + 1}{where}",
-        "downsampling": downsampling,
+        "worst_block": worst_block,
+        "downsampling": _downsampling(rs),
         "verdict": _lesion_verdict(rise, plain_rise),
     }
+
+
+def _claim1(held: list[int], depths: Sequence[int]) -> Text:
+    if len(held) == len(depths):
+        return (
+            T("held at both depths") if len(depths) == 2 else T("held at every depth")
+        )
+    if not held:
+        return T("did not hold at any depth")
+    return T("held at depth {depths} only", depths=" and ".join(map(str, held)))
 
 
 def figure7_findings(
@@ -166,24 +213,19 @@ def figure7_findings(
     ``mean_std`` maps "plain-20", "ResNet-20", ... to the mean std of the responses."""
     shallow, deep = depths[0], depths[-1]
     held = [d for d in depths if mean_std[f"ResNet-{d}"] < mean_std[f"plain-{d}"]]
-    if len(held) == len(depths):
-        claim1 = "held at both depths" if len(depths) == 2 else "held at every depth"
-    elif not held:
-        claim1 = "did not hold at any depth"
-    else:
-        claim1 = "held at depth " + " and ".join(map(str, held)) + " only"
     claim2 = mean_std[f"ResNet-{deep}"] < mean_std[f"ResNet-{shallow}"]
-    both = len(held) == len(depths) and claim2
-    verdict = (
-        "both of the paper's Figure 7 claims held"
-        if both
-        else "not all of the paper's Figure 7 claims held (ResNets smaller than plain nets: "
-        f"{'yes' if len(held) == len(depths) else 'not everywhere'}; deeper ResNet "
-        f"smaller: {'yes' if claim2 else 'no'})"
-    )
+    if len(held) == len(depths) and claim2:
+        verdict = T("both of the paper's Figure 7 claims held")
+    else:
+        verdict = T(
+            "not all of the paper's Figure 7 claims held (ResNets smaller than plain nets: "
+            "{first}; deeper ResNet smaller: {second})",
+            first=T("yes") if len(held) == len(depths) else T("not everywhere"),
+            second=T("yes") if claim2 else T("no"),
+        )
     return {
-        "claim1": claim1,
-        "claim2": "held" if claim2 else "did not hold",
+        "claim1": _claim1(held, depths),
+        "claim2": T("held") if claim2 else T("did not hold"),
         "means": ", ".join(f"{k} {v:.3f}" for k, v in mean_std.items()),
         "verdict": verdict,
     }

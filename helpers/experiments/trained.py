@@ -23,6 +23,7 @@ from torch import nn
 from helpers.analysis.lesion import LesionStudy, lesion_study
 from helpers.analysis.responses import branch_response_std, first_batch
 from helpers.core.device import resolve_device
+from helpers.core.text import T, Text
 from helpers.data import DATASETS, load_dataset
 from helpers.experiments.cache import cifar_run
 from helpers.experiments.profiles import Profile
@@ -131,31 +132,42 @@ def from_reference(trained: dict[str, tuple[nn.Module, History]]) -> bool:
     return _first(trained).meta.get("source") == "reference run"
 
 
-def nets_errors(trained: dict[str, tuple[nn.Module, History]]) -> str:
+def nets_errors(trained: dict[str, tuple[nn.Module, History]]) -> Text:
     """ "final test error plain-20 7.5%, ResNet-20 7.0%, ..." """
     errors = []
     for label, (_, history) in trained.items():
         final = history.final("val_error")
         errors.append(f"{label} {'n/a' if final is None else f'{100 * final:.1f}%'}")
-    return f"final test error {', '.join(errors)}"
+    return T("final test error {errors}", errors=", ".join(errors))
 
 
-def nets_caption(trained: dict[str, tuple[nn.Module, History]]) -> str:
+def nets_caption(trained: dict[str, tuple[nn.Module, History]]) -> Text:
     """Which networks ``trained`` holds, for a caption after "Networks: ": the reference
     run or this build's profile, the seed, and each net's final test error."""
     first = _first(trained)
     meta = first.meta
     if from_reference(trained):
-        where = (
-            f"the reference run {meta['profile']} ({meta['dataset']}, "
-            f"{meta['train_images']:,} training images, {len(first.epochs)} epochs)"
+        where = T(
+            "the reference run {profile} ({dataset}, {images:,} training images, "
+            "{epochs} epochs)",
+            profile=meta["profile"],
+            dataset=meta["dataset"],
+            images=meta["train_images"],
+            epochs=len(first.epochs),
         )
     else:
-        where = f"this build's own, profile {meta.get('profile', '?')}"
-    return f"{where}, seed {meta.get('seed', '?')}; {nets_errors(trained)}"
+        where = T(
+            "this build's own, profile {profile}", profile=meta.get("profile", "?")
+        )
+    return T(
+        "{where}, seed {seed}; {errors}",
+        where=where,
+        seed=meta.get("seed", "?"),
+        errors=nets_errors(trained),
+    )
 
 
-def nets_scale(trained: dict[str, tuple[nn.Module, History]], profile: Profile) -> str:
+def nets_scale(trained: dict[str, tuple[nn.Module, History]], profile: Profile) -> Text:
     """How long the nets trained, for prose: "the reference run reference-cpu-full's
     converged networks (14,040 iterations on 60,000 Fashion-MNIST training images)", or
     "this build's networks (125 iterations on 4,000 ...)"."""
@@ -163,16 +175,23 @@ def nets_scale(trained: dict[str, tuple[nn.Module, History]], profile: Profile) 
     iterations = first.steps[-1]["step"] if first.steps else 0
     if from_reference(trained):
         meta = first.meta
-        return (
-            f"the reference run {meta['profile']}'s converged networks ({iterations:,} "
-            f"iterations on {meta['train_images']:,} {meta['dataset']} training images)"
+        return T(
+            "the reference run {profile}'s converged networks ({iterations:,} iterations "
+            "on {images:,} {dataset} training images)",
+            profile=meta["profile"],
+            iterations=iterations,
+            images=meta["train_images"],
+            dataset=meta["dataset"],
         )
     info = DATASETS[profile.dataset]
     full = info.n_train - profile.val_size  # the rest is held out for validation
     images = min(profile.train_subset or full, full)
-    return (
-        f"this build's networks ({iterations:,} iterations on {images:,} "
-        f"{info.title} training images)"
+    return T(
+        "this build's networks ({iterations:,} iterations on {images:,} {dataset} "
+        "training images)",
+        iterations=iterations,
+        images=images,
+        dataset=info.title,
     )
 
 

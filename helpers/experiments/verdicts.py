@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Mapping
 from typing import Any
 
+from helpers.core.text import T, Text, join
 from helpers.experiments.paper_results import CIFAR10_TABLE6
 from helpers.experiments.results import finite, run_label
 
@@ -61,19 +62,24 @@ def seed_gaps(
     return [100 * (a[s] - b[s]) for s in seeds]
 
 
-def _sign_note(gaps: list[float]) -> str:
+def _sign_note(gaps: list[float]) -> Text | str:
     """ "; the seeds disagree on the sign (+1.9 and -4.0 points)" when they do, else
     ""."""
     if min(gaps) < 0 < max(gaps):
-        values = " and ".join(f"{g:+.1f}" for g in gaps)
-        return f"; the seeds disagree on the sign ({values} points)"
+        values = join(T(" and "), (f"{g:+.1f}" for g in gaps))
+        return T("; the seeds disagree on the sign ({values} points)", values=values)
     return ""
 
 
-def _pm(mean: float, std: float | None, n: int, unit: str = "points") -> str:
+def _pm(mean: float, std: float | None, n: int) -> Text:
     if std is None:
-        return f"{abs(mean):.1f} {unit} (1 seed)"
-    return f"{abs(mean):.1f} ± {std:.1f} {unit} (mean ± std over {n} seeds)"
+        return T("{gap:.1f} points (1 seed)", gap=abs(mean))
+    return T(
+        "{gap:.1f} ± {std:.1f} points (mean ± std over {n} seeds)",
+        gap=abs(mean),
+        std=std,
+        n=n,
+    )
 
 
 def _depths(doc: Mapping[str, Any], kind: str) -> list[int]:
@@ -91,16 +97,16 @@ def _mean_final(doc: Mapping[str, Any], name: str, field: str, other: str) -> fl
 # --------------------------------------------------------------------------------------
 
 
-def _gap_sentence(doc: Mapping[str, Any], hi: str, lo: str, field: str) -> str:
+def _gap_sentence(doc: Mapping[str, Any], hi: str, lo: str, field: str) -> Text:
     """ "(22.5% vs 11.0%)" and the sign note, for the sentences on ``hi`` vs ``lo``."""
-    return (
-        f"({_mean_final(doc, hi, field, lo):.1f}% vs "
-        f"{_mean_final(doc, lo, field, hi):.1f}%)"
-        + _sign_note(seed_gaps(doc, hi, lo, field))
-    )
+    return T(
+        "({hi:.1f}% vs {lo:.1f}%)",
+        hi=_mean_final(doc, hi, field, lo),
+        lo=_mean_final(doc, lo, field, hi),
+    ) + _sign_note(seed_gaps(doc, hi, lo, field))
 
 
-def _versus_paper(doc: Mapping[str, Any], res: list[int]) -> str | None:
+def _versus_paper(doc: Mapping[str, Any], res: list[int]) -> Text | None:
     """The shallowest vs deepest ResNet's test-error gap beside Table 6's, or None when
     a depth is not in the table."""
     paper = {r.depth: r.error for r in CIFAR10_TABLE6}
@@ -111,20 +117,28 @@ def _versus_paper(doc: Mapping[str, Any], res: list[int]) -> str | None:
     gaps = seed_gaps(doc, hi, lo, "final_test_error")
     d = paper[res[-1]] - paper[res[0]]
     if min(gaps) < 0 < max(gaps):
-        verdict = "so these seeds do not settle the paper's direction"
+        verdict = T("so these seeds do not settle the paper's direction")
     elif (m < 0) == (d < 0):
-        verdict = "so the paper's direction is reproduced"
+        verdict = T("so the paper's direction is reproduced")
     else:
-        verdict = "so the paper's direction is not reproduced"
-    return (
-        f"He et al. (2016, Table 6) report ResNet-{res[-1]} {abs(d):.2f} points "
-        f"{'below' if d < 0 else 'above'} ResNet-{res[0]} on CIFAR-10 "
-        f"({paper[res[-1]]:.2f}% vs {paper[res[0]]:.2f}%); in this reference run "
-        f"it is {_pm(m, s, n)} {'below' if m < 0 else 'above'}, {verdict}"
+        verdict = T("so the paper's direction is not reproduced")
+    return T(
+        "He et al. (2016, Table 6) report ResNet-{deep} {paper_gap:.2f} points {paper_side} "
+        "ResNet-{shallow} on CIFAR-10 ({paper_deep:.2f}% vs {paper_shallow:.2f}%); in this "
+        "reference run it is {ours} {our_side}, {verdict}",
+        deep=res[-1],
+        shallow=res[0],
+        paper_gap=abs(d),
+        paper_side=T("below") if d < 0 else T("above"),
+        paper_deep=paper[res[-1]],
+        paper_shallow=paper[res[0]],
+        ours=_pm(m, s, n),
+        our_side=T("below") if m < 0 else T("above"),
+        verdict=verdict,
     )
 
 
-def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
+def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, Text]:
     """Sentences on the shallowest vs deepest plain net (training error) and ResNet
     (test error).
 
@@ -139,22 +153,29 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, str]:
     if len(plain) >= 2:
         lo, hi = f"plain-{plain[0]}", f"plain-{plain[-1]}"
         m, s, n = paired_gap(doc, hi, lo, "final_train_error")
-        where = "above" if m > 0 else "below"
-        out["plain_train_gap"] = (
-            f"{hi} ends {_pm(m, s, n)} {where} {lo} in training error "
-            + _gap_sentence(doc, hi, lo, "final_train_error")
+        out["plain_train_gap"] = T(
+            "{hi} ends {gap} {side} {lo} in training error {numbers}",
+            hi=hi,
+            lo=lo,
+            gap=_pm(m, s, n),
+            side=T("above") if m > 0 else T("below"),
+            numbers=_gap_sentence(doc, hi, lo, "final_train_error"),
         )
     if len(res) >= 2:
         lo, hi = f"resnet-{res[0]}", f"resnet-{res[-1]}"
         for field, key, what in (
-            ("final_test_error", "resnet_test_gap", "test error"),
-            ("final_train_error", "resnet_train_gap", "training error"),
+            ("final_test_error", "resnet_test_gap", T("test error")),
+            ("final_train_error", "resnet_train_gap", T("training error")),
         ):
             m, s, n = paired_gap(doc, hi, lo, field)
-            side = "lower" if m < 0 else "higher"
-            out[key] = (
-                f"ResNet-{res[-1]}'s {what} is {_pm(m, s, n)} {side} than "
-                f"ResNet-{res[0]}'s " + _gap_sentence(doc, hi, lo, field)
+            out[key] = T(
+                "ResNet-{deep}'s {what} is {gap} {side} than ResNet-{shallow}'s {numbers}",
+                deep=res[-1],
+                shallow=res[0],
+                what=what,
+                gap=_pm(m, s, n),
+                side=T("lower") if m < 0 else T("higher"),
+                numbers=_gap_sentence(doc, hi, lo, field),
             )
         paper = _versus_paper(doc, res)
         if paper is not None:
@@ -182,18 +203,33 @@ def _smaller_check(
     seeds = sorted(set(a) & set(b))
     ok = sum(a[s] < b[s] for s in seeds)
     if len(seeds) == 1:
-        where = "1 seed"
+        where = T("1 seed")
     elif ok in (0, len(seeds)):
-        where = "in both seeds" if len(seeds) == 2 else f"in all {len(seeds)} seeds"
+        where = (
+            T("in both seeds")
+            if len(seeds) == 2
+            else T("in all {n} seeds", n=len(seeds))
+        )
     else:
-        where = f"in {ok} of {len(seeds)} seeds"
-    verb = "are smaller than" if ok == len(seeds) else "are not smaller than"
-    if 0 < ok < len(seeds):
-        verb = "are smaller than"
-    sentence = (
-        f"{run_label(small)}'s responses {verb} {run_label(large)}'s "
-        f"({means[small]:.2f} vs {means[large]:.2f}, {where})"
-    )
+        where = T("in {ok} of {n} seeds", ok=ok, n=len(seeds))
+    values = {
+        "small": run_label(small),
+        "large": run_label(large),
+        "a": means[small],
+        "b": means[large],
+        "where": where,
+    }
+    if ok == 0:
+        sentence = T(
+            "{small}'s responses are not smaller than {large}'s ({a:.2f} vs {b:.2f}, "
+            "{where})",
+            **values,
+        )
+    else:
+        sentence = T(
+            "{small}'s responses are smaller than {large}'s ({a:.2f} vs {b:.2f}, {where})",
+            **values,
+        )
     return sentence, ok == len(seeds)
 
 
@@ -224,16 +260,20 @@ def figure7_verdict(doc: Mapping[str, Any]) -> dict[str, Any]:
         )
     holds = all(ok for _, ok in checks)
     head = (
-        "Figure 7's ordering holds"
+        T("Figure 7's ordering holds")
         if holds
-        else "Figure 7's ordering does not fully hold"
+        else T("Figure 7's ordering does not fully hold")
     )
     ordered = [c for c, ok in checks if not ok] + [c for c, ok in checks if ok]
-    text = f"{head} (mean response std over blocks): " + "; ".join(ordered)
+    text = T(
+        "{head} (mean response std over blocks): {checks}",
+        head=head,
+        checks=join(T("; "), ordered),
+    )
     return {"holds": holds, "text": text, "means": means}
 
 
-def lesion_verdict(doc: Mapping[str, Any]) -> str:
+def lesion_verdict(doc: Mapping[str, Any]) -> Text:
     """Test error with one non-downsampling block deleted, deepest ResNet and plain."""
     parts = []
     for kind in ("resnet", "plain"):
@@ -251,30 +291,42 @@ def lesion_verdict(doc: Mapping[str, Any]) -> str:
         ]
         if hits:
             parts.append(
-                f"{run_label(name)}: {100 * base:.1f}% intact, "
-                f"{100 * statistics.fmean(hits):.1f}% "
-                "on average with one non-downsampling block deleted"
+                T(
+                    "{name}: {base:.1f}% intact, {hit:.1f}% on average with one "
+                    "non-downsampling block deleted",
+                    name=run_label(name),
+                    base=100 * base,
+                    hit=100 * statistics.fmean(hits),
+                )
             )
-    return "; ".join(parts)
+    return join(T("; "), parts)
 
 
-def lr_sweep_verdict(doc: Mapping[str, Any]) -> str:
+def lr_sweep_verdict(doc: Mapping[str, Any]) -> Text:
     """For each constant learning rate: the iteration where the loss became NaN/inf, or
     the training loss it ended at (first seed)."""
     parts = []
     for run in doc["runs"][0]["runs"]:
         if run["diverged"]:
             parts.append(
-                f"lr {run['lr']:g} diverged at iteration {run['diverged']['step']}"
+                T(
+                    "lr {lr:g} diverged at iteration {step}",
+                    lr=run["lr"],
+                    step=run["diverged"]["step"],
+                )
             )
         else:
             parts.append(
-                f"lr {run['lr']:g} ends at loss {finite(run['final_loss']):.3g}"
+                T(
+                    "lr {lr:g} ends at loss {loss:.3g}",
+                    lr=run["lr"],
+                    loss=finite(run["final_loss"]),
+                )
             )
-    return "; ".join(parts)
+    return join(T("; "), parts)
 
 
-def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> str:
+def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> Text:
     """One caption line: dataset and sizes, schedule, width, seeds, device, precision,
     versions, commit, date and wall time of the reference run."""
     doc = results.get("degradation") or next(iter(results.values()))
@@ -282,19 +334,32 @@ def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> str:
     prof, data, dev = prov["profile"], prov["dataset"], prov["device"]
     cfg = prov["train_config"]
     if cfg.get("iterations"):
-        sched = f"{cfg['iterations']:,} iterations"
+        sched = T("{n:,} iterations", n=cfg["iterations"])
     else:
-        sched = f"{cfg['epochs']} epochs"
+        sched = T("{n} epochs", n=cfg["epochs"])
     seeds = sorted({r["seed"] for r in doc["runs"]})
     wall = sum(r["wall_time_s"] for d in results.values() for r in d["runs"])
     dates = sorted(r["date"][:10] for d in results.values() for r in d["runs"])
     commit = str(prov["helpers"]["commit"])[:7]
-    return (
-        f"Reference run `{prof['name']}`: {data['title']}, "
-        f"{data['train_images']:,} training / {data['test_images']:,} test images, "
-        f"width {prof['width']}, {sched} at batch "
-        f"{cfg['batch_size']}, seed{'s' if len(seeds) > 1 else ''} "
-        f"{', '.join(map(str, seeds))}; {dev['name']}, {dev['precision']}; torch "
-        f"{prov['versions']['torch'].split('+')[0]}, helpers {commit}; {dates[-1]}, "
-        f"{wall / 60:.0f} min in all."
+    listed = ", ".join(map(str, seeds))
+    return T(
+        "Reference run `{name}`: {title}, {train:,} training / {test:,} test images, "
+        "width {width}, {schedule} at batch {batch}, {seeds}; {device}, {precision}; "
+        "torch {torch}, helpers {commit}; {date}, {minutes:.0f} min in all.",
+        name=prof["name"],
+        title=data["title"],
+        train=data["train_images"],
+        test=data["test_images"],
+        width=prof["width"],
+        schedule=sched,
+        batch=cfg["batch_size"],
+        seeds=T("seeds {seed}", seed=listed)
+        if len(seeds) > 1
+        else T("seed {seed}", seed=listed),
+        device=dev["name"],
+        precision=dev["precision"],
+        torch=prov["versions"]["torch"].split("+")[0],
+        commit=commit,
+        date=dates[-1],
+        minutes=wall / 60,
     )

@@ -19,7 +19,9 @@
   parses each msgstr as a small document of its own, after myst-nb has finished the page, so
   myst-nb's roles find no glue data there; these read the page's glued values from the file
   myst-nb saved them to (``jupyter_execute/<page>.glue.json``), as its cross-page ``{glue:text}``
-  does. The page's own (English) text still goes through myst-nb's roles unchanged.
+  does. The page's own (English) text still goes through myst-nb's roles unchanged. Where the
+  page glued a sentence in both languages (``helpers.core.text.T``: ``key`` and ``key_zh``),
+  the translation pastes its own language's twin, so the msgstr keeps the English key.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from myst_nb.ext.glue.roles import PasteMarkdownRole, PasteTextRole
 from myst_nb.ext.glue.utils import glue_warning
 from sphinx.transforms import SphinxTransform
 from sphinx.util.i18n import docname_to_domain
+
+from helpers.core.text import LANGUAGES as TWIN_SUFFIX  # "zh_CN" -> "_zh": glued twins
 
 # language code of a build -> (folder of that edition below the English root, button text)
 BUTTON_TEXT = {"en": "English", "zh_CN": "中文"}
@@ -210,9 +214,12 @@ def _on_doctree_resolved(app: Any, doctree: Any, docname: str) -> None:
 
 
 def _page_glue(role: Any, key: str) -> dict | None:
-    """The value ``key`` glued by the page being read, as myst-nb saved it (None: missing)."""
+    """The value ``key`` glued by the page being read, as myst-nb saved it (None: missing),
+    or its twin in the build's language when the page glued one."""
     env = role.document.settings.env
-    return read_glue_cache(env.mystnb_config.output_folder, env.docname).get(key)
+    glued = read_glue_cache(env.mystnb_config.output_folder, env.docname)
+    twin = key + TWIN_SUFFIX.get(env.config.language or "", "\0")
+    return glued.get(twin, glued.get(key))
 
 
 def _in_translation(role: Any) -> bool:
