@@ -23,6 +23,13 @@ def _significant(x: float, digits: int) -> str:
     return f"{x:,.{places}f}"
 
 
+def _chinese(x: float) -> str:
+    """A (rounded) count of millions or billions in 万 or 亿, the same number: 1.17 亿."""
+    unit, name = (1e8, "亿") if abs(x) >= 1e8 else (1e4, "万")
+    text = f"{x / unit:,.4f}".rstrip("0").rstrip(".")
+    return f"{text} {name}"
+
+
 def prose(x: float, digits: int = 3) -> str:
     """``x`` for a sentence: 0.000123 -> "1.23 × 10⁻⁴", 0.23 -> "0.23", 6.01e7 -> "60.1 million"
     (a :class:`~helpers.core.text.Text` whose Chinese counts in 万 and 亿: "6,010 万")."""
@@ -34,9 +41,10 @@ def prose(x: float, digits: int = 3) -> str:
         return text.rstrip("0").rstrip(".") if "." in text else text
     for scale, word in ((1e9, "billion"), (1e6, "million")):
         if scale <= size < 1000 * scale:
-            english = f"{_significant(x / scale, digits)} {word}"
-            unit, name = (1e8, "亿") if size >= 1e8 else (1e4, "万")
-            return Text(english, f"{_significant(x / unit, digits)} {name}")
+            mantissa = _significant(x / scale, digits)
+            return Text(
+                f"{mantissa} {word}", _chinese(float(mantissa.replace(",", "")) * scale)
+            )
     exponent = math.floor(math.log10(size))
     mantissa = x / 10**exponent
     if round(abs(mantissa), digits - 1) >= 10:  # 9.996e-5 rounds up to 10.0
