@@ -17,6 +17,7 @@ import torchvision.transforms.functional as TF
 from torch import nn
 
 from helpers.core.network import reachable
+from helpers.core.text import T, Text
 
 #: ImageNet channel statistics (RGB, images scaled to [0, 1]) used by torchvision's weights.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -160,21 +161,29 @@ def load_pretrained(
     return model.eval()
 
 
-def demo_sentences(ran: bool) -> dict[str, str]:
+def demo_sentences(ran: bool) -> dict[str, Text]:
     """What the chapter can say about its photo demo, given whether it ran (the weights
     could be fetched on the machine that executed the page) or was skipped (offline)."""
     if ran:
         return {
-            "status": "On the machine that executed this page the weights could be "
-            "downloaded: the figures below are the demo's own output.",
-            "read_bars": "Read the bars",
-            "maps": "Look at where the attribution concentrates in the maps above; with "
-            "trained weights it usually sits on the object (the cat's face, the cup)",
+            "status": T(
+                "On the machine that executed this page the weights could be downloaded: "
+                "the figures below are the demo's own output."
+            ),
+            "read_bars": T("Read the bars"),
+            "maps": T(
+                "Look at where the attribution concentrates in the maps above; with trained "
+                "weights it usually sits on the object (the cat's face, the cup)"
+            ),
         }
     return {
-        "status": "On this page the cells below therefore have no output (see the note "
-        "above); in Colab they show the photos, the predictions and the attribution maps.",
-        "read_bars": "When you run the demo, read its bars",
-        "maps": "When you run the demo, look where the attribution concentrates; with "
-        "trained weights it usually sits on the object (the cat's face, the cup)",
+        "status": T(
+            "On this page the cells below therefore have no output (see the note above); in "
+            "Colab they show the photos, the predictions and the attribution maps."
+        ),
+        "read_bars": T("When you run the demo, read its bars"),
+        "maps": T(
+            "When you run the demo, look where the attribution concentrates; with trained "
+            "weights it usually sits on the object (the cat's face, the cup)"
+        ),
     }

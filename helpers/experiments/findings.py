@@ -236,7 +236,7 @@ def _model(name: str) -> str:
     return name.replace("resnet", "ResNet-") if name.startswith("resnet") else name
 
 
-def table1_rounding(counted: Mapping[str, float], printed: Mapping[str, float]) -> str:
+def table1_rounding(counted: Mapping[str, float], printed: Mapping[str, float]) -> Text:
     """Whether the paper's one-decimal GMACs (Table 1) are our counts rounded or cut off.
 
     ``counted`` and ``printed`` map model names to GMACs. The answer is a sentence."""
@@ -244,26 +244,54 @@ def table1_rounding(counted: Mapping[str, float], printed: Mapping[str, float]) 
     def same(a: float, b: float) -> bool:
         return abs(a - b) < 1e-9
 
-    def which(models: list[str], rule: str) -> str:
-        listed = " and ".join(
-            f"{_model(m)} ({counted[m]:.3f}, printed {printed[m]:g})" for m in models
+    def listed(models: list[str]) -> Text:
+        return join(
+            T(" and "),
+            (
+                T(
+                    "{model} ({ours:.3f}, printed {paper:g})",
+                    model=_model(m),
+                    ours=counted[m],
+                    paper=printed[m],
+                )
+                for m in models
+            ),
         )
-        return f"{listed} need{'s' if len(models) == 1 else ''} {rule}"
+
+    def needs(models: list[str], cutting: bool) -> Text:
+        one, names = len(models) == 1, listed(models)
+        if cutting:
+            return (
+                T("{models} needs cutting off", models=names)
+                if one
+                else T("{models} need cutting off", models=names)
+            )
+        return (
+            T("{models} needs rounding", models=names)
+            if one
+            else T("{models} need rounding", models=names)
+        )
 
     rounded = [m for m in printed if same(round(counted[m], 1), printed[m])]
     cut = [m for m in printed if same(math.floor(counted[m] * 10) / 10, printed[m])]
     gap, worst = max((abs(counted[m] - printed[m]), m) for m in printed)
     if len(rounded) == len(printed):
-        rule = "every printed value is our count rounded to one decimal"
+        rule = T("every printed value is our count rounded to one decimal")
     elif len(cut) == len(printed):
-        rule = "every printed value is our count cut off after one decimal"
+        rule = T("every printed value is our count cut off after one decimal")
     else:
         only_cut = [m for m in cut if m not in rounded]
         only_round = [m for m in rounded if m not in cut]
-        rule = (
-            "neither rounding nor cutting off our counts gives all "
-            f"{len(printed)} printed values: {which(only_cut, 'cutting off')}, "
-            f"{which(only_round, 'rounding')}; so the paper must have counted slightly "
-            "differently from us"
+        rule = T(
+            "neither rounding nor cutting off our counts gives all {n} printed values: "
+            "{cut}, {rounded}; so the paper must have counted slightly differently from us",
+            n=len(printed),
+            cut=needs(only_cut, cutting=True),
+            rounded=needs(only_round, cutting=False),
         )
-    return f"{rule} (the largest gap is {gap:.2f} GMACs, for {_model(worst)})"
+    return T(
+        "{rule} (the largest gap is {gap:.2f} GMACs, for {model})",
+        rule=rule,
+        gap=gap,
+        model=_model(worst),
+    )
