@@ -3,7 +3,8 @@
 Jupyter and Colab render plain CommonMark, so the MyST in markdown cells is rewritten
 (scripts/colab_myst.py says how), with links to the website, whose address is GitHub Pages of
 ``repository.url`` (book_meta.site_url). Code cells are copied unchanged; a banner cell and
-Colab's metadata (GPU runtime) are added.
+Colab's metadata (GPU runtime) are added. A translated edition's setup cell also sets the
+language the cells' tables and notes are shown in (``helpers.core.text.set_language``).
 """
 
 from __future__ import annotations
@@ -196,6 +197,14 @@ def translator(path: Path, book: Book) -> Translator | None:
     return Translator(catalogue_lookup(catalogue))
 
 
+# appended to a translated edition's setup cell (the first code cell)
+SET_LANGUAGE = """
+
+from helpers.core.text import set_language
+
+set_language("{language}")  # the tables and notes that cells show, in this language"""
+
+
 def convert_notebook(path: Path, book: Book) -> nbformat.NotebookNode:
     """The Colab edition of the chapter notebook at ``path`` (in ``book.language``)."""
     nb = copy.deepcopy(nbformat.read(path, as_version=4))
@@ -205,8 +214,11 @@ def convert_notebook(path: Path, book: Book) -> nbformat.NotebookNode:
         WORDS[book.language],
         translator(path, book),
     )
-    cells = []
+    cells, setup = [], bool(book.language)
     for cell in nb.cells:
+        if cell.cell_type == "code" and setup:
+            cell.source += SET_LANGUAGE.format(language=book.language)
+            setup = False
         if cell.cell_type == "markdown":
             source = translate.markdown(cell.source) if translate else cell.source
             converted = convert_markdown(source, page)

@@ -74,9 +74,12 @@ def _kind(block: str) -> str:
     return "sentence" if VALUE in block else "markdown"
 
 
-def _language_arg(language: str | None) -> str:
-    """The end of a call's last argument: `,` and the language, or nothing (English)."""
-    return f',\n    language="{language}",' if language else ""
+def _call(function: str, args: list[str], language: str | None) -> str:
+    """``function(args...)`` as ruff formats a call of one argument per line, with a
+    translated edition's ``language`` as the last argument."""
+    if language:
+        args = [*args, f'language="{language}"']
+    return f"{function}(\n" + "".join(f"    {a},\n" for a in args) + ")"
 
 
 def sentence_source(text: str, language: str | None = None) -> str:
@@ -84,10 +87,8 @@ def sentence_source(text: str, language: str | None = None) -> str:
     translated edition's ``language``: its twins of the values, see helpers.book.paste)."""
     if '"""' in text or text.endswith("\\"):
         raise ValueError(f"cannot quote this paragraph in a code cell: {text[:60]!r}")
-    return (
-        f"{SENTENCE_COMMENT}\nfrom helpers.book.paste import show\n\n"
-        f'show(\n    r"""\n{text}\n"""{_language_arg(language)}\n)'
-    )
+    call = _call("show", [f'r"""\n{text}\n"""'], language)
+    return f"{SENTENCE_COMMENT}\nfrom helpers.book.paste import show\n\n{call}"
 
 
 def figure_source(block: str, language: str | None = None) -> str:
@@ -95,11 +96,10 @@ def figure_source(block: str, language: str | None = None) -> str:
     caption = caption.strip().replace(VALUE, "")
     if '"""' in caption:
         raise ValueError(f"cannot quote the caption of {name} in a code cell")
-    call = f'show_figure(\n    "{name}",\n    r"""\n{caption}\n"""{_language_arg(language) or ","}\n)'
-    if not caption:
-        call = f'show_figure("{name}"' + (
-            f', language="{language}")' if language else ")"
-        )
+    args = [f'"{name}"'] + ([f'r"""\n{caption}\n"""'] if caption else [])
+    call = _call("show_figure", args, language)
+    if not caption and not language:
+        call = f'show_figure("{name}")'
     return f"{FIGURE_COMMENT}\nfrom helpers.book.paste import show_figure\n\n{call}"
 
 

@@ -63,7 +63,7 @@ def templates(root: Path = ROOT) -> list[str]:
     sources = [
         p.read_text(encoding="utf-8") for p in sorted(root.glob("helpers/**/*.py"))
     ]
-    for path in sorted((root / "chapters").glob("*.*")):
+    for path in sorted((root / "chapters").rglob("*.*")):
         if path.suffix in (".ipynb", ".md"):
             sources += [
                 cell

@@ -147,6 +147,29 @@ def test_code_cells_are_the_chapters(chapter: Path) -> None:
     assert converted.metadata["accelerator"] == "GPU"
 
 
+@pytest.mark.parametrize("edition_chapter", EDITION_CHAPTERS, ids=_edition_id)
+def test_a_translated_edition_shows_its_tables_in_its_language(edition_chapter) -> None:
+    """The setup cell of colab/zh/ sets the language of what cells display (tables, notes:
+    helpers.book.outputs); the English edition leaves the default. Every other code cell is
+    the chapter's."""
+    language, chapter = edition_chapter
+    converted = nbformat.read(EDITIONS[language] / chapter.name, as_version=4)
+    original = nbformat.read(chapter, as_version=4)
+    code = [c.source for c in original.cells if c.cell_type == "code"]
+    setup, *rest = [c.source for c in chapter_code(converted)]
+    assert rest == code[1:]
+    if language is None:
+        assert setup == code[0]
+    else:
+        assert setup == code[0] + cc.SET_LANGUAGE.format(language=language)
+        namespace: dict = {}
+        exec(cc.SET_LANGUAGE.format(language=language), namespace)
+        from helpers.core.text import current_language, set_language
+
+        assert current_language() == language
+        set_language("en")
+
+
 def test_citation_term_and_admonition(book) -> None:
     page = myst.Page(book=book, docname="chapters/x")
     text = myst.convert_markdown(
@@ -294,7 +317,11 @@ def test_launch_button_opens_the_colab_edition(tmp_path: Path) -> None:
             {"label": "launch-buttons", "buttons": [{"text": "Colab", "url": theme}]}
         ]
     }
-    app = type("App", (), {"srcdir": str(ROOT)})()
+    app = type(
+        "App",
+        (),
+        {"srcdir": str(ROOT), "config": type("Config", (), {"language": None})},
+    )()
     colab_launch._on_page_context(
         app, "chapters/01_cnn_basics", "page.html", context, None
     )

@@ -109,6 +109,63 @@ def test_figures_have_chinese_captions_and_alt_text(file: str):
             assert CJK.search(alt), alt[:80]
 
 
+# Text a Chinese page may show in English: code, math, citations and the bibliography, and
+# what the page marks as English on purpose (lang="en": the terminology table's terms).
+NOT_PROSE = (
+    "pre, code, kbd, samp, script, style, .math, mjx-container, .citation, .bibliography, "
+    '[lang="en"], a[href*="references.html#"], .cell_input, .headerlink'
+)
+LEAF_BLOCKS = ("p", "li", "th", "td", "dt", "dd", "figcaption", "caption")
+WORD = re.compile(r"\b[a-z]{2,}\b")  # an English word (names and identifiers excluded)
+RUN = re.compile(r"\b[a-z]{2,}(?:[ ,;:'’()-]+[a-z]{2,}\b){3}")  # four words in a row
+
+
+# Also allowed: a term's English in parentheses after its Chinese, "et al." of a citation.
+ALLOWED = re.compile(r"（[^（）]*）|\bet al\.")
+
+
+def english_prose(article) -> list[str]:
+    """The text of each block of a Chinese page that is still English: a block with no
+    Chinese and three or more English words, or four English words in a row anywhere."""
+    for node in article.select(NOT_PROSE):
+        node.decompose()
+    found = []
+    for block in article.find_all(LEAF_BLOCKS):
+        if block.find(LEAF_BLOCKS):  # judged by its inner blocks
+            continue
+        text = " ".join(block.get_text(" ").split())
+        words = ALLOWED.sub(" ", text)
+        english_only = not CJK.search(text) and len(WORD.findall(words)) >= 3
+        if english_only or RUN.search(words):
+            found.append(text)
+    return found
+
+
+def test_english_prose_is_found():
+    page = BeautifulSoup(
+        "<article><p>残差网络（residual network）<code>a plain python call here</code></p>"
+        "<p>检验（sanity check for saliency）由 Adebayo et al. 提出</p>"
+        "<table><tr><td>ResNet-50</td><td>Bag of Tricks</td></tr>"
+        "<tr><td>not tabulated (Fig. 6 only)</td></tr></table>"
+        "<ul><li>这是 <span>the sentence that was not translated</span></li></ul>"
+        '<p lang="en">top five test error</p></article>',
+        "html.parser",
+    )
+    assert english_prose(page) == [
+        "not tabulated (Fig. 6 only)",
+        "这是 the sentence that was not translated",
+    ]
+
+
+@pytest.mark.parametrize("file", toc_files())
+def test_chinese_page_has_no_english_prose(file: str):
+    """Every paragraph, list item, table cell and caption the reader reads is in Chinese:
+    the page's text from the catalogues, and what its code cells computed (tables, notes)
+    from helpers.core.text's translations (helpers.book.outputs)."""
+    left = english_prose(_article(_zh_site() / f"{file}.html"))
+    assert not left, f"{len(left)} English blocks, e.g. {left[:3]}"
+
+
 def test_language_switch_opens_the_same_page():
     site, zh = require_site(), _zh_site()
     for page, other in (

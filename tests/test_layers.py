@@ -189,3 +189,14 @@ def test_calculator_html_shows_the_numbers():
     assert "16×14×14" in text and "160" in text and "3 / 7 / 15" in text
     bad = layer_calculator_html(7, 1, 0, 2, input_size=5, in_channels=1, out_channels=4)
     assert "Invalid layer" in bad
+
+
+def test_layer_calculator_is_in_both_languages() -> None:
+    from helpers.core.text import Text
+
+    card = layer_calculator_html(
+        3, 1, 1, 1, input_size=28, in_channels=1, out_channels=16
+    )
+    assert isinstance(card, Text)
+    assert "output shape" in card.en and "<b>16×28×28</b>" in card.en
+    assert "<b>16×28×28</b>" in card.zh and "output shape" not in card.zh

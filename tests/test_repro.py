@@ -37,7 +37,9 @@ def test_card_markdown_has_both_columns_and_conditions():
         profile="quick",
         device="CPU",
     )
-    md = card._repr_markdown_()
+    md = card.to_markdown()
+    _, metadata = card._repr_markdown_()
+    assert "未报告" in metadata["zh_CN"]  # the Chinese page shows the Chinese card
     assert "8.75 (Table 6)" in md and "quoted" in md and "not reported" in md
     assert "10.00 (1 seed)" in md and "13.00 ± 1.41 (2 seeds)" in md
     assert "1,234" in md and "32 s" in md

@@ -181,3 +181,69 @@ def test_widget_state_is_serialisable_for_the_static_page():
         "slider, stack and link must all be in the saved widget state"
     )
     assert state[box.links[0].model_id]["model_name"] == "LinkModel"
+
+
+# ---------------------------------------------------------------------- both languages
+def _chinese_grid():
+    from helpers.core.text import Text
+
+    return precomputed_grid(
+        {Text("batch norm", "批量规范化"): [Text("off", "关"), Text("on", "开")]},
+        lambda **kw: plt.figure(figsize=(1, 1)),
+        alt=lambda **kw: Text(
+            f'norm "{kw["batch norm"]}"', f"规范化 {kw['batch norm'].zh}"
+        ),
+    )
+
+
+def test_a_widget_carries_the_translation_of_its_words():
+    from IPython.core.formatters import format_display_data
+
+    from helpers.book.widgets import WIDGET_VIEW
+
+    box = _chinese_grid()
+    toggle = next(iter(box.sliders.values()))
+    assert toggle.description == "batch norm" and toggle.options == ("off", "on")
+    assert toggle.tooltips == ("batch norm: off", "batch norm: on")
+    data, metadata = format_display_data(box)
+    assert WIDGET_VIEW in data
+    words = metadata[WIDGET_VIEW]["zh_CN"]
+    assert words["batch norm"] == "批量规范化" and words["on"] == "开"
+    assert words["batch norm: on"] == "批量规范化: 开"
+    assert words["norm &quot;off&quot;"] == "规范化 关"  # as the alt attribute holds it
+    html_values = [c.value for c in box.stack.children]
+    assert 'alt="norm &quot;off&quot;"' in html_values[0]
+
+
+def test_a_widget_in_a_chinese_notebook_is_chinese():
+    from helpers.core.text import set_language
+
+    set_language("zh_CN")
+    try:
+        box = _chinese_grid()
+    finally:
+        set_language("en")
+    toggle = next(iter(box.sliders.values()))
+    assert toggle.description == "批量规范化" and toggle.options == ("关", "开")
+    assert 'alt="规范化 关"' in box.stack.children[0].value
+
+
+def test_the_chinese_site_translates_the_stored_widget_state():
+    import sys
+
+    from _site import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts" / "sphinx_ext"))
+    from book_i18n import _translated
+
+    words = {"depth": "深度", "a &quot;plot&quot;": "一幅图"}
+    state = {
+        "a": {"description": "depth", "options": ["depth", "20"]},
+        "b": {"value": '<img src="x" alt="a &quot;plot&quot;" width="3">'},
+        "c": {"value": '<img alt="unknown">', "n": 3},
+    }
+    assert _translated(state, words) == {
+        "a": {"description": "深度", "options": ["深度", "20"]},
+        "b": {"value": '<img src="x" alt="一幅图" width="3">'},
+        "c": {"value": '<img alt="unknown">', "n": 3},
+    }

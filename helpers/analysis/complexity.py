@@ -20,6 +20,8 @@ from torch import nn
 from torch.func import functional_call
 from torch.utils.flop_counter import FlopCounterMode
 
+from helpers.core.text import T, Text, in_language, join
+
 Row = dict[str, Any]
 
 
@@ -148,13 +150,12 @@ def _shape(shape: tuple[int, ...] | None) -> str:
 
 def summary_markdown(
     model: nn.Module, input_size: Sequence[int] = (1, 3, 32, 32), depth: int | None = 2
-) -> str:
-    """A markdown table of :func:`layer_summary` plus a totals line (wrap in IPython Markdown)."""
+) -> Text:
+    """A markdown table of :func:`layer_summary` plus a totals line, in both languages
+    (show it with ``helpers.book.outputs.markdown``)."""
     rows = layer_summary(model, input_size, depth)
-    lines = [
-        "| layer | type | output shape | parameters | MACs |",
-        "|---|---|---|---:|---:|",
-    ]
+    header = T("| layer | type | output shape | parameters | MACs |")
+    lines = [header, "|---|---|---|---:|---:|"]
     for r in rows:
         lines.append(
             f"| `{r['name']}` | {r['type']} | {_shape(r['output_shape'])} | "
@@ -162,9 +163,13 @@ def summary_markdown(
         )
     total_macs = count_macs(model, input_size)
     lines.append(
-        f"| **total** | | | **{count_parameters(model, False):,}** | **{_human(total_macs)}** |"
+        T(
+            "| **total** | | | **{params:,}** | **{macs}** |",
+            params=count_parameters(model, False),
+            macs=_human(total_macs),
+        )
     )
-    return "\n".join(lines)
+    return join("\n", lines)
 
 
 def display_summary(
@@ -173,7 +178,7 @@ def display_summary(
     """:func:`summary_markdown` as an ``IPython.display.Markdown`` object for a notebook cell."""
     from IPython.display import Markdown
 
-    return Markdown(summary_markdown(model, input_size, depth))
+    return Markdown(in_language(summary_markdown(model, input_size, depth)))
 
 
 def stage_table(

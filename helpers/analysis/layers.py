@@ -19,8 +19,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch.nn as nn
+
+from helpers.core.text import T, Text, join
 
 __all__ = [
     "LayerSpec",
@@ -232,6 +235,39 @@ def _stacked(spec: LayerSpec, times: Iterable[int]) -> list[int]:
     return [receptive_field([spec] * t).size for t in times]
 
 
+def _calculator_rows(
+    spec: LayerSpec, rep: Any, input_size: int, in_channels: int, out_channels: int
+) -> list[tuple[Text, str | Text]]:
+    """(quantity, worked value) rows of the layer calculator's card."""
+    kernel, stride, padding, dilation = (
+        spec.kernel,
+        spec.stride,
+        spec.padding,
+        spec.dilation,
+    )
+    c, oh, ow = rep.out_shape
+    rf1, rf2, rf3 = _stacked(spec, (1, 2, 3))
+    span = effective_kernel(kernel, dilation)
+    weights = out_channels * in_channels * kernel * kernel
+    return [
+        (
+            T("output side"),
+            f"⌊({input_size} + 2·{padding} − {dilation}·({kernel} − 1) − 1) / {stride}⌋ + 1 = <b>{oh}</b>",
+        ),
+        (T("output shape (C×H×W)"), f"<b>{c}×{oh}×{ow}</b>"),
+        (
+            T("parameters"),
+            f"{out_channels}·{in_channels}·{kernel}·{kernel} + {out_channels} = <b>{rep.parameters:,}</b>",
+        ),
+        (T("MACs per image"), f"{oh}·{ow}·{weights:,} = <b>{rep.macs:,}</b>"),
+        (T("kernel span d(k−1)+1"), T("<b>{n}</b> pixels", n=span)),
+        (
+            T("receptive field of 1 / 2 / 3 such layers"),
+            T("<b>{rfs}</b> pixels", rfs=f"{rf1} / {rf2} / {rf3}"),
+        ),
+    ]
+
+
 def layer_calculator_html(
     kernel: int = 3,
     stride: int = 1,
@@ -241,48 +277,39 @@ def layer_calculator_html(
     input_size: int = 28,
     in_channels: int = 1,
     out_channels: int = 16,
-) -> str:
-    """A small HTML card for the interactive layer calculator (one per widget setting).
+) -> Text:
+    """A small HTML card for the interactive layer calculator (one per widget setting), in
+    both languages.
 
     Shows the output-size formula with the numbers filled in, the output shape, the parameter
     and MAC counts, and the receptive field of 1, 2 and 3 such layers stacked.
     """
     spec = LayerSpec(kernel, stride, padding, dilation, out_channels)
-    head = (
+    layer = (
         f"<b>Conv2d({in_channels}, {out_channels}, kernel_size={kernel}, stride={stride}, "
-        f"padding={padding}, dilation={dilation})</b> on a {in_channels}×{input_size}×{input_size} input"
+        f"padding={padding}, dilation={dilation})</b>"
     )
+    shape = f"{in_channels}×{input_size}×{input_size}"
+    head = T("{layer} on a {shape} input", layer=layer, shape=shape)
     try:
         rep = describe_layer(spec, (in_channels, input_size, input_size))
     except ValueError as err:
-        body = f"<p style='color:#b00'>Invalid layer: {html.escape(str(err))}</p>"
-        return f"<div style='font-family:sans-serif;font-size:14px'>{head}{body}</div>"
-    c, oh, ow = rep.out_shape
-    rf1, rf2, rf3 = _stacked(spec, (1, 2, 3))
-    span = effective_kernel(kernel, dilation)
-    weights = out_channels * in_channels * kernel * kernel
-    rows = [
-        (
-            "output side",
-            f"⌊({input_size} + 2·{padding} − {dilation}·({kernel} − 1) − 1) / {stride}⌋ + 1 = <b>{oh}</b>",
-        ),
-        ("output shape (C×H×W)", f"<b>{c}×{oh}×{ow}</b>"),
-        (
-            "parameters",
-            f"{out_channels}·{in_channels}·{kernel}·{kernel} + {out_channels} = <b>{rep.parameters:,}</b>",
-        ),
-        ("MACs per image", f"{oh}·{ow}·{weights:,} = <b>{rep.macs:,}</b>"),
-        ("kernel span d(k−1)+1", f"<b>{span}</b> pixels"),
-        (
-            "receptive field of 1 / 2 / 3 such layers",
-            f"<b>{rf1} / {rf2} / {rf3}</b> pixels",
-        ),
-    ]
-    tr = "".join(
-        f"<tr><td style='padding:2px 10px 2px 0;color:#555'>{k}</td><td>{v}</td></tr>"
-        for k, v in rows
-    )
+        body = T(
+            "<p style='color:#b00'>Invalid layer: {why}</p>", why=html.escape(str(err))
+        )
+        return (
+            "<div style='font-family:sans-serif;font-size:14px'>"
+            + head
+            + body
+            + "</div>"
+        )
+    rows = _calculator_rows(spec, rep, input_size, in_channels, out_channels)
+    cell = "<tr><td style='padding:2px 10px 2px 0;color:#555'>"
+    table = join("", (cell + k + "</td><td>" + v + "</td></tr>" for k, v in rows))
     return (
-        f"<div style='font-family:sans-serif;font-size:14px;line-height:1.5'>{head}"
-        f"<table style='border-collapse:collapse;margin-top:4px'>{tr}</table></div>"
+        "<div style='font-family:sans-serif;font-size:14px;line-height:1.5'>"
+        + head
+        + "<table style='border-collapse:collapse;margin-top:4px'>"
+        + table
+        + "</table></div>"
     )

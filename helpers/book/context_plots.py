@@ -14,7 +14,10 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 
+from helpers.book import outputs
+from helpers.book.outputs import Shown
 from helpers.core.figstyle import figsize
+from helpers.core.text import Text
 from helpers.experiments import paper_results as pr
 
 QUOTED_STYLE = dict(marker="o", linestyle="-")
@@ -39,18 +42,26 @@ __all__ = [
 ]
 
 
-def note(text: str, title: str = "Note", kind: str = "note"):
-    """An admonition box computed at run time (HTML, styled like the book's admonitions)."""
-    from IPython.display import HTML
-
+def note(text: str | Text, title: str | Text = "Note", kind: str = "note") -> Shown:
+    """An admonition box computed at run time (HTML, styled like the book's admonitions);
+    in both languages when ``text`` and ``title`` are :class:`~helpers.core.text.Text`."""
     if kind not in ("note", "warning", "important", "tip"):
         raise ValueError(
             f"kind must be one of note, warning, important, tip; got {kind!r}"
         )
-    return HTML(
+    return outputs.html(
         f'<div class="admonition {kind}"><p class="admonition-title">'
-        f"{html.escape(title)}</p><p>{html.escape(text)}</p></div>"
+        + _escaped(title)
+        + "</p><p>"
+        + _escaped(text)
+        + "</p></div>"
     )
+
+
+def _escaped(text: str | Text) -> str | Text:
+    if isinstance(text, Text):
+        return Text(html.escape(text.en), html.escape(text.zh))
+    return html.escape(text)
 
 
 # ------------------------------------------------------------------------------- ImageNet

@@ -5,6 +5,7 @@ Every experiment figure/table in the book carries one line from :func:`provenanc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -12,7 +13,31 @@ import torch
 from helpers.core.device import device_label
 from helpers.core.text import T, Text, join
 
-__all__ = ["provenance_text"]
+__all__ = ["provenance_text", "device_text"]
+
+# A CPU as the runs record it (helpers.core.device): "CPU (2 threads)", "cpu (1 thread, bf16
+# autocast)", and a distributed run's "cpu (1 thread) x 2 processes".
+CPU_LABEL = re.compile(
+    r"^cpu \((?P<n>\d+) threads?(?P<rest>[^)]*)\)(?: x (?P<procs>\d+) processes)?$",
+    re.IGNORECASE,
+)
+
+
+def device_text(label: str) -> Text | str:
+    """A recorded device label in both languages: the English exactly as recorded, and its
+    Chinese (a GPU's name stays as it is)."""
+    m = CPU_LABEL.match(label)
+    if m is None:
+        return label
+    n, rest = int(m["n"]), m["rest"]
+    cpu = (
+        T("CPU (1 thread{rest})", rest=rest)
+        if n == 1
+        else T("CPU ({n} threads{rest})", n=n, rest=rest)
+    )
+    if m["procs"]:
+        cpu = T("{cpu} x {n} processes", cpu=cpu, n=int(m["procs"]))
+    return Text(label, cpu.zh)
 
 
 def provenance_text(
@@ -42,7 +67,7 @@ def provenance_text(
     parts = [
         title,
         T("profile {name}", name=prof.name),
-        device_label(device or prof.device),
+        device_text(device_label(device or prof.device)),
     ]
     if seed is not None:
         several = isinstance(seed, str) and "," in seed

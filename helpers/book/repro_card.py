@@ -13,6 +13,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from helpers.book.outputs import markdown
+from helpers.book.provenance import device_text
+from helpers.core.text import T, Text, join
 from helpers.core.versions import library_versions
 
 __all__ = ["ReproEntry", "ReproCard", "entry_from_histories", "repro_card"]
@@ -54,11 +57,16 @@ class ReproEntry:
         """Sample standard deviation over seeds (None for a single seed)."""
         return statistics.stdev(self.errors) if len(self.errors) > 1 else None
 
-    def ours_text(self) -> str:
+    def ours_text(self) -> Text:
         """ "8.41 ± 0.20 (3 seeds)" or "8.41 (1 seed)"."""
         if self.std is None:
-            return f"{self.mean:.2f} (1 seed)"
-        return f"{self.mean:.2f} ± {self.std:.2f} ({len(self.errors)} seeds)"
+            return T("{mean:.2f} (1 seed)", mean=self.mean)
+        return T(
+            "{mean:.2f} ± {std:.2f} ({n} seeds)",
+            mean=self.mean,
+            std=self.std,
+            n=len(self.errors),
+        )
 
 
 def _final_error(history, key: str) -> float:
@@ -145,53 +153,66 @@ class ReproCard:
             for e in self.entries
         ]
 
-    def to_markdown(self) -> str:
-        header = (
-            f"| model | params | our test error % ({self.dataset}) | our final training error % "
-            f"| paper's test error % ({self.paper_dataset}, quoted) | training time / run |\n"
-            "|---|---:|---|---:|---|---:|\n"
+    def to_markdown(self) -> Text:
+        """The table and its conditions, in both languages (a :class:`Text`)."""
+        header = T(
+            "| model | params | our test error % ({dataset}) | our final training error % "
+            "| paper's test error % ({paper_dataset}, quoted) | training time / run |",
+            dataset=self.dataset,
+            paper_dataset=self.paper_dataset,
         )
-        lines = []
+        lines = [header, "|---|---:|---|---:|---|---:|"]
         for e, r in zip(self.entries, self.rows(), strict=False):
-            params = f"{e.params:,}" if e.params is not None else "–"
-            train = (
-                f"{r['train_error_mean']:.2f}"
-                if r["train_error_mean"] is not None
-                else "–"
-            )
-            paper = (
-                f"{e.paper_error:.2f} ({e.paper_source})"
-                if e.paper_error is not None
-                else "not reported"
-            )
-            wall = (
-                f"{r['wall_time_s_mean']:.0f} s"
-                if r["wall_time_s_mean"] is not None
-                else "–"
-            )
-            lines.append(
-                f"| {e.model} | {params} | {e.ours_text()} | {train} | {paper} | {wall} |"
-            )
-        versions = ", ".join(f"{k} {v}" for k, v in self.versions.items())
-        seeds = sorted({s for e in self.entries for s in e.seeds})
-        footer = [
-            "",
-            f"**Conditions.** Our runs: {self.dataset} · profile `{self.profile}` · {self.device} · "
-            f"seeds {', '.join(map(str, seeds))} · {versions}. Mean ± sample standard deviation over seeds.",
-        ]
+            lines.append(join(" | ", ["| " + e.model, *self._cells(e, r)]) + " |")
+        footer = [self._conditions()]
         if self.dataset.lower().replace("-", "") != self.paper_dataset.lower().replace(
             "-", ""
         ):
             footer.append(
-                f"Our dataset ({self.dataset}) differs from the paper's ({self.paper_dataset}), so the two error "
-                "columns are not comparable number for number: compare the trends (deeper vs shallower, "
-                "plain vs residual), not the values."
+                T(
+                    "Our dataset ({dataset}) differs from the paper's ({paper_dataset}), so "
+                    "the two error columns are not comparable number for number: compare "
+                    "the trends (deeper vs shallower, plain vs residual), not the values.",
+                    dataset=self.dataset,
+                    paper_dataset=self.paper_dataset,
+                )
             )
         footer.extend(self.notes)
-        return header + "\n".join(lines) + "\n" + "\n\n".join(footer) + "\n"
+        return join("\n", lines) + "\n\n" + join("\n\n", footer) + "\n"
 
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+    @staticmethod
+    def _cells(e: ReproEntry, r: dict) -> list[str | Text]:
+        params = f"{e.params:,}" if e.params is not None else "–"
+        train = r["train_error_mean"]
+        paper = (
+            T("{error:.2f} ({source})", error=e.paper_error, source=e.paper_source)
+            if e.paper_error is not None
+            else T("not reported")
+        )
+        wall = r["wall_time_s_mean"]
+        return [
+            params,
+            e.ours_text(),
+            "–" if train is None else f"{train:.2f}",
+            paper,
+            "–" if wall is None else T("{seconds:.0f} s", seconds=wall),
+        ]
+
+    def _conditions(self) -> Text:
+        versions = ", ".join(f"{k} {v}" for k, v in self.versions.items())
+        seeds = sorted({s for e in self.entries for s in e.seeds})
+        return T(
+            "**Conditions.** Our runs: {dataset} · profile `{profile}` · {device} · seeds "
+            "{seeds} · {versions}. Mean ± sample standard deviation over seeds.",
+            dataset=self.dataset,
+            profile=self.profile,
+            device=device_text(self.device),
+            seeds=", ".join(map(str, seeds)),
+            versions=versions,
+        )
+
+    def _repr_markdown_(self) -> tuple[str, dict] | str | None:
+        return markdown(self.to_markdown())._repr_markdown_()
 
 
 def repro_card(

@@ -1,7 +1,9 @@
 """Tables for the pages: one tested helper instead of string arithmetic in every chapter.
 
-``markdown_table(rows)`` returns an IPython Markdown object that myst-nb renders as a real HTML
-table (``nb_render_markdown_format: myst``); ``to_markdown`` gives the text itself.
+``markdown_table(rows)`` returns a Markdown output that myst-nb renders as a real HTML table
+(``nb_render_markdown_format: myst``); ``to_markdown`` gives the text itself. Headers and cells
+may be :class:`~helpers.core.text.Text` (``T("learning rate")``): the table is then made in
+both languages, and the Chinese page shows the Chinese one (:mod:`helpers.book.outputs`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from helpers.book.outputs import Shown, markdown
+from helpers.core.text import Text, join
+
 __all__ = ["to_markdown", "markdown_table"]
 
 
-def _cell(value: Any, fmt: Callable[[Any], str] | str | None) -> str:
+def _cell(value: Any, fmt: Callable[[Any], str] | str | None) -> str | Text:
+    if isinstance(value, Text) and fmt is None:
+        return Text(_cell(value.en, None), _cell(value.zh, None))
     if value is None:
         text = "–"
     elif callable(fmt):
@@ -20,11 +27,15 @@ def _cell(value: Any, fmt: Callable[[Any], str] | str | None) -> str:
     elif isinstance(fmt, str):
         text = format(value, fmt)
     elif isinstance(value, (tuple, list)):
+        if any(isinstance(v, Text) for v in value):
+            return _cell(join(", ", value), None)
         text = ", ".join(str(v) for v in value)
     elif isinstance(value, float):
         text = f"{value:g}"
     else:
         text = str(value)
+    if isinstance(text, Text):  # a format that translates
+        return _cell(text, None)
     # a pipe or a newline would break the row
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -34,8 +45,9 @@ def to_markdown(
     columns: Mapping[str, str] | Sequence[str] | None = None,
     formats: Mapping[str, Callable[[Any], str] | str] | None = None,
     align: Mapping[str, str] | None = None,
-) -> str:
-    """A GitHub/MyST pipe table of ``rows`` (one dict per row).
+) -> str | Text:
+    """A GitHub/MyST pipe table of ``rows`` (one dict per row); a :class:`Text` when a header
+    or a cell is one.
 
     ``columns`` picks and orders the keys, optionally as {key: header}. ``formats`` maps a key to a
     format spec (".1%") or a function. ``align`` maps a key to "left" | "right" | "center".
@@ -56,17 +68,16 @@ def to_markdown(
     if bad:
         raise ValueError(f"align must be left, right or center; got {bad}")
     lines = [
-        "| " + " | ".join(_cell(h, None) for h in headers.values()) + " |",
+        "| " + join(" | ", (_cell(h, None) for h in headers.values())) + " |",
         "|" + "|".join(marks.get(align.get(k, ""), "---") for k in headers) + "|",
     ]
     for row in rows:
         cells = (_cell(row.get(k), formats.get(k)) for k in headers)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        lines.append("| " + join(" | ", cells) + " |")
+    table = join("\n", lines)
+    return table if table.en != table.zh else table.en
 
 
-def markdown_table(rows: Sequence[Mapping[str, Any]], **kwargs: Any):
-    """``to_markdown`` wrapped in ``IPython.display.Markdown`` for display in a notebook."""
-    from IPython.display import Markdown
-
-    return Markdown(to_markdown(rows, **kwargs))
+def markdown_table(rows: Sequence[Mapping[str, Any]], **kwargs: Any) -> Shown:
+    """``to_markdown`` as a notebook output (in both languages when it has a translation)."""
+    return markdown(to_markdown(rows, **kwargs))

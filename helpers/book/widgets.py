@@ -11,6 +11,11 @@ Typical use::
 
     from helpers.book.widgets import precomputed_slider
     precomputed_slider([1, 2, 3], lambda n: plot_something(n), description="n")
+
+Labels, values, alt texts and HTML made with :func:`helpers.core.text.T` are shown in the
+notebook's language (:func:`helpers.core.text.set_language`) and carry their translations
+in the widget's output (:class:`Interactive`), from which the Chinese website translates the
+stored widget state (scripts/sphinx_ext/book_i18n.py).
 """
 
 from __future__ import annotations
@@ -24,13 +29,54 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from helpers.core.text import LANGUAGES, Text, in_language, join
+
 __all__ = [
     "precomputed_slider",
     "precomputed_grid",
     "to_widget",
     "figure_to_png",
     "png_html",
+    "Interactive",
+    "WIDGET_VIEW",
 ]
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+Words = dict[str, Text]  # a widget's words as its state holds them -> in every language
+
+
+class Interactive(widgets.VBox):
+    """What :func:`precomputed_slider` and :func:`precomputed_grid` return: a VBox whose
+    output also carries the translations of its words (``.words``), as the output metadata
+    ``{WIDGET_VIEW: {"zh_CN": {shown: translated}}}``."""
+
+    words: Words
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        data = super()._repr_mimebundle_(**kwargs)
+        words = getattr(self, "words", {})
+        translations = {
+            language: {
+                shown: in_language(text, language)
+                for shown, text in words.items()
+                if in_language(text, language) != shown
+            }
+            for language in LANGUAGES
+        }
+        if not data or not any(translations.values()):
+            return data
+        return data, {WIDGET_VIEW: translations}
+
+
+def _say(text: Any, words: Words | None, escape: bool = False) -> str:
+    """``text`` in the notebook's language (as it goes into the widget state; ``escape``:
+    inside HTML), remembering its translations in ``words``."""
+    form = (lambda t: html.escape(t, quote=True)) if escape else (lambda t: t)
+    shown = form(in_language(text))
+    if isinstance(text, Text) and words is not None:
+        words[shown] = Text(form(text.en), form(text.zh))
+    return shown
+
 
 DEFAULT_DPI = 80  # every variant is stored in the page: keep PNGs small
 RETINA_DPI = 200  # figures in a slider: 2x the book's 100 dpi (helpers.core.figstyle), sharp on phones
@@ -68,7 +114,9 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def png_html(png: bytes, alt: str, *, scale: int = 2) -> str:
+def png_html(
+    png: bytes, alt: str, *, scale: int = 2, words: Words | None = None
+) -> str:
     """An ``<img>`` tag for ``png`` with ``alt`` text, shown at 1/``scale`` of its pixel size.
 
     A PNG rendered at 2x the figure's dpi is shown at the figure's natural CSS size and stays
@@ -80,25 +128,26 @@ def png_html(png: bytes, alt: str, *, scale: int = 2) -> str:
     data = base64.b64encode(png).decode("ascii")
     return (
         f'<img class="book-widget-image" src="data:image/png;base64,{data}" '
-        f'alt="{html.escape(alt, quote=True)}" width="{width // scale}" '
+        f'alt="{_say(alt, words, escape=True)}" width="{width // scale}" '
         f'style="max-width: 100%; height: auto">'
     )
 
 
-def to_widget(result: Any, alt: str = "") -> widgets.Widget:
+def to_widget(result: Any, alt: str = "", words: Words | None = None) -> widgets.Widget:
     """Turn what a ``render`` function returned into a widget.
 
     Accepts a matplotlib Figure (-> an ``HTML`` widget holding a 2x PNG ``<img>`` with ``alt``
     text), PNG bytes (-> ``Image``), an HTML string (-> ``HTML``) or an existing widget
     (returned as is). A figure without ``alt`` text is refused: a screen reader would announce
-    nothing but "image".
+    nothing but "image". A :class:`~helpers.core.text.Text` alt text or HTML string is put in
+    in the notebook's language, its translations added to ``words``.
     """
     if isinstance(result, widgets.Widget):
         return result
     if isinstance(result, (bytes, bytearray)):
         return widgets.Image(value=bytes(result), format="png")
     if isinstance(result, str):
-        return widgets.HTML(value=result)
+        return widgets.HTML(value=_say(result, words))
     if hasattr(
         result, "savefig"
     ):  # matplotlib Figure, without importing matplotlib here
@@ -107,7 +156,8 @@ def to_widget(result: Any, alt: str = "") -> widgets.Widget:
             raise ValueError(
                 "a figure in a widget needs alt text: pass alt=... describing it"
             )
-        return widgets.HTML(value=png_html(figure_to_png(result, dpi=RETINA_DPI), alt))
+        png = figure_to_png(result, dpi=RETINA_DPI)
+        return widgets.HTML(value=png_html(png, alt, words=words))
     raise TypeError(
         "render(v) must return a matplotlib Figure, PNG bytes, an HTML string or a widget; "
         f"got {type(result).__name__}"
@@ -145,7 +195,7 @@ def _is_numeric(values: Sequence[Any]) -> bool:
 
 
 def _selector(
-    values: Sequence[Any], description: str, index: int
+    values: Sequence[Any], description: str, index: int, words: Words
 ) -> widgets.SelectionSlider | widgets.ToggleButtons:
     """A control over ``values`` that shows the value itself (not the index).
 
@@ -156,24 +206,25 @@ def _selector(
     script (scripts/assets/book_figures.js) also gives it to the slider handle as its
     accessible name.
     """
-    labels = [str(v) for v in values]
+    labels = [_say(v, words) if isinstance(v, str) else str(v) for v in values]
     if len(set(labels)) != len(labels):
         raise ValueError(
             f"slider values must have distinct str() labels; got {labels!r}"
         )
     style = {"description_width": LABEL_WIDTH}
+    label = _say(description, words)
     if not _is_numeric(values):
         return widgets.ToggleButtons(
             options=labels,
             index=index,
-            description=description,
-            tooltips=[f"{description}: {label}" for label in labels],
+            description=label,
+            tooltips=[_say(join(": ", [description, v]), words) for v in values],
             style={**style, "button_width": "auto"},
         )
     return widgets.SelectionSlider(
         options=labels,
         index=index,
-        description=description,
+        description=label,
         continuous_update=True,
         style=style,
         layout=widgets.Layout(width="min(100%, 480px)"),
@@ -188,7 +239,7 @@ def precomputed_slider(
     value: Any = None,
     live: Callable[[Any], Any] | None = None,
     alt: Callable[[Any], str] | str | None = None,
-) -> widgets.VBox:
+) -> Interactive:
     """A slider that switches between ``render(v)`` for every ``v`` in ``values``.
 
     All variants are rendered now and stored in an ``ipywidgets.Stack``; the slider's index is
@@ -205,19 +256,20 @@ def precomputed_slider(
     if not values:
         raise ValueError("precomputed_slider needs at least one value")
     index = _index_of(values, value, "value")
-    slider = _selector(values, description, index)
+    words: Words = {}
+    slider = _selector(values, description, index, words)
 
     def alt_of(v: Any) -> str:
         return _alt_text(alt, "", v)
 
     stack = widgets.Stack(
-        [to_widget(render(v), alt_of(v)) for v in values], selected_index=index
+        [to_widget(render(v), alt_of(v), words) for v in values], selected_index=index
     )
     link = widgets.jslink((slider, "index"), (stack, "selected_index"))
     if live is not None:
         _attach_live(slider, stack, values, live, alt_of)
-    box = widgets.VBox([slider, stack])
-    box.slider, box.stack, box.links = slider, stack, [link]
+    box = Interactive([slider, stack])
+    box.slider, box.stack, box.links, box.words = slider, stack, [link], words
     return box
 
 
@@ -246,7 +298,7 @@ def precomputed_grid(
     *,
     value: Mapping[str, Any] | None = None,
     alt: Callable[..., str] | str | None = None,
-) -> widgets.VBox:
+) -> Interactive:
     """Like :func:`precomputed_slider`, with one control per axis (cartesian product).
 
     ``render(**combo)`` is called for every combination, with keyword arguments named after the
@@ -272,7 +324,8 @@ def precomputed_grid(
     if unknown:
         raise ValueError(f"value has unknown axes {sorted(unknown)}; axes are {names}")
     start = {n: _index_of(grid[n], value.get(n), f"value[{n!r}]") for n in names}
-    sliders = {n: _selector(grid[n], n, start[n]) for n in names}
+    words: Words = {}
+    sliders = {n: _selector(grid[n], n, start[n], words) for n in names}
     stacks_by_level: list[list[widgets.Stack]] = [[] for _ in names]
 
     def build(level: int, chosen: dict[str, Any]) -> widgets.Widget:
@@ -281,7 +334,8 @@ def precomputed_grid(
         for v in grid[name]:
             combo = {**chosen, name: v}
             if level + 1 == len(names):
-                children.append(to_widget(render(**combo), _alt_text(alt, "", **combo)))
+                shown = to_widget(render(**combo), _alt_text(alt, "", **combo), words)
+                children.append(shown)
             else:
                 children.append(build(level + 1, combo))
         stack = widgets.Stack(children, selected_index=start[name])
@@ -294,8 +348,8 @@ def precomputed_grid(
         for name, level_stacks in zip(names, stacks_by_level, strict=False)
         for stack in level_stacks
     ]
-    box = widgets.VBox([*sliders.values(), outer])
-    box.sliders, box.stack, box.links = sliders, outer, links
+    box = Interactive([*sliders.values(), outer])
+    box.sliders, box.stack, box.links, box.words = sliders, outer, links, words
     return box
 
 

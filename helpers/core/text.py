@@ -22,9 +22,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Text", "T", "join", "LANGUAGES", "read_catalogue"]
+__all__ = [
+    "Text",
+    "T",
+    "join",
+    "LANGUAGES",
+    "read_catalogue",
+    "set_language",
+    "current_language",
+    "in_language",
+]
 
 LANGUAGES = {"zh_CN": "_zh"}  # translated language -> suffix of its glued twin
+_SHOWN = {"language": "en"}  # the language a live notebook shows its outputs in
 CATALOGUE = (
     Path(__file__).resolve().parents[1] / "locale" / "{language}" / "LC_MESSAGES"
 )
@@ -84,6 +94,29 @@ def join(separator: str | Text, items: Iterable[Any]) -> Text:
         _en(separator).join(str(_en(i)) for i in items),
         _zh(separator).join(str(_zh(i)) for i in items),
     )
+
+
+def set_language(language: str) -> None:
+    """Show computed outputs (tables, notes) in ``language`` from now on: ``"en"`` or a
+    translated one (the Chinese Colab notebooks call ``set_language("zh_CN")``)."""
+    if language != "en" and language not in LANGUAGES:
+        raise ValueError(
+            f"language must be 'en' or one of {sorted(LANGUAGES)}; got {language!r}"
+        )
+    _SHOWN["language"] = language
+
+
+def current_language() -> str:
+    """The language outputs are shown in (see :func:`set_language`)."""
+    return _SHOWN["language"]
+
+
+def in_language(text: Any, language: str | None = None) -> str:
+    """``text`` as a plain string in ``language`` (default :func:`current_language`)."""
+    language = language or current_language()
+    if isinstance(text, Text) and language in LANGUAGES:
+        return getattr(text, language[:2])
+    return str(_en(text))
 
 
 def translation(template: str, language: str) -> str:

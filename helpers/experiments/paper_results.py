@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from helpers.core.text import T
+
 RESNET_PAPER = "he2016deep"
 PREACT_PAPER = "he2016identity"
 
@@ -122,10 +124,14 @@ ILSVRC2015_ENSEMBLE_TOP5_TEST = 3.57
 
 #: Shortcut options of Sec. 3.3 / 4.1, in the paper's lettering.
 SHORTCUT_OPTIONS: dict[str, str] = {
-    "A": "identity everywhere; zero-padding for the extra channels where dimensions grow "
-    "(parameter-free)",
-    "B": "identity where shapes agree; 1x1 projection (W_s) only where dimensions grow",
-    "C": "1x1 projection on every shortcut",
+    "A": T(
+        "identity everywhere; zero-padding for the extra channels where dimensions grow "
+        "(parameter-free)"
+    ),
+    "B": T(
+        "identity where shapes agree; 1x1 projection (W_s) only where dimensions grow"
+    ),
+    "C": T("1x1 projection on every shortcut"),
 }
 
 
@@ -164,20 +170,20 @@ CIFAR10_RESNET110_MEAN_STD = (6.61, 0.16)
 PREACT_RESULTS: tuple[CifarResult, ...] = (
     CifarResult("pre-act ResNet-110", 110, 6.37, source=PREACT_PAPER),
     CifarResult(
-        "pre-act ResNet-164", 164, 5.46, note="bottleneck", source=PREACT_PAPER
+        "pre-act ResNet-164", 164, 5.46, note=T("bottleneck"), source=PREACT_PAPER
     ),
     CifarResult(
         "pre-act ResNet-1001",
         1001,
         4.92,
-        note="bottleneck, batch 128",
+        note=T("bottleneck, batch 128"),
         source=PREACT_PAPER,
     ),
     CifarResult(
         "pre-act ResNet-1001",
         1001,
         4.62,
-        note="bottleneck, batch 64",
+        note=T("bottleneck, batch 64"),
         source=PREACT_PAPER,
     ),
     CifarResult(
@@ -185,7 +191,7 @@ PREACT_RESULTS: tuple[CifarResult, ...] = (
         164,
         24.33,
         dataset="CIFAR-100",
-        note="bottleneck",
+        note=T("bottleneck"),
         source=PREACT_PAPER,
     ),
     CifarResult(
@@ -193,7 +199,7 @@ PREACT_RESULTS: tuple[CifarResult, ...] = (
         1001,
         22.71,
         dataset="CIFAR-100",
-        note="bottleneck",
+        note=T("bottleneck"),
         source=PREACT_PAPER,
     ),
 )
@@ -234,7 +240,7 @@ ARCHITECTURES: tuple[Architecture, ...] = (
         model_name="alexnet",
         depth=8,
         params_m_paper=60.0,
-        ilsvrc="1st in classification",
+        ilsvrc=T("1st in classification"),
         ilsvrc_year=2012,
         ilsvrc_top5_test=15.3,
         results={"runner_up_top5_test": 26.2},
@@ -251,7 +257,7 @@ ARCHITECTURES: tuple[Architecture, ...] = (
         model_name="vgg16",
         depth=16,
         params_m_paper=138.0,
-        ilsvrc="2nd in classification, 1st in localisation",
+        ilsvrc=T("2nd in classification, 1st in localisation"),
         ilsvrc_year=2014,
         ilsvrc_top5_test=7.3,
         results={"post_competition_top5_test": 6.8},
@@ -268,7 +274,7 @@ ARCHITECTURES: tuple[Architecture, ...] = (
         model_name="googlenet",
         depth=22,
         params_m_paper=6.8,
-        ilsvrc="1st in classification",
+        ilsvrc=T("1st in classification"),
         ilsvrc_year=2014,
         ilsvrc_top5_test=6.67,
     ),
@@ -291,8 +297,10 @@ ARCHITECTURES: tuple[Architecture, ...] = (
         "he2016deep",
         model_name="resnet152",
         depth=152,
-        ilsvrc="1st in classification, detection and localisation (and 1st in COCO 2015 "
-        "detection and segmentation)",
+        ilsvrc=T(
+            "1st in classification, detection and localisation (and 1st in COCO 2015 "
+            "detection and segmentation)"
+        ),
         ilsvrc_year=2015,
         ilsvrc_top5_test=ILSVRC2015_ENSEMBLE_TOP5_TEST,
     ),
@@ -354,7 +362,7 @@ ARCHITECTURES: tuple[Architecture, ...] = (
         "squeeze-and-excitation: global pool -> FC -> ReLU -> FC -> sigmoid gives one weight per "
         "channel that rescales the residual branch's channels",
         "hu2018squeeze",
-        ilsvrc="1st in classification",
+        ilsvrc=T("1st in classification"),
         ilsvrc_year=2017,
         ilsvrc_top5_test=2.25,
     ),
@@ -381,8 +389,10 @@ LATER_RESNET50: tuple[TrainingImprovement, ...] = (
         79.29,  # Table 6, all training refinements (paper-facts rounds it to 79.3)
         2019,
         "CVPR 2019",
-        "ResNet-D stem/downsampling tweaks plus cosine schedule, label smoothing, mixup, "
-        "distillation",
+        T(
+            "ResNet-D stem/downsampling tweaks plus cosine schedule, label smoothing, mixup, "
+            "distillation"
+        ),
         "he2019bag",
     ),
     TrainingImprovement(
@@ -391,7 +401,7 @@ LATER_RESNET50: tuple[TrainingImprovement, ...] = (
         80.4,
         2021,
         "NeurIPS 2021 workshop",
-        "the unchanged ResNet-50 architecture with a modern training recipe",
+        T("the unchanged ResNet-50 architecture with a modern training recipe"),
         "wightman2021resnet",
     ),
 )
@@ -427,7 +437,7 @@ class TrainingRun:
 #: are the configuration table of github.com/libffcv/ffcv-imagenet (Leclerc et al.).
 IMAGENET_TRAINING_RUNS: tuple[TrainingRun, ...] = (
     TrainingRun(
-        "Goyal et al., baseline",
+        T("Goyal et al., baseline"),
         "ResNet-50",
         "8 x Tesla P100",
         90,
@@ -437,7 +447,7 @@ IMAGENET_TRAINING_RUNS: tuple[TrainingRun, ...] = (
         "goyal2017accurate",
     ),
     TrainingRun(
-        "Goyal et al., large batch",
+        T("Goyal et al., large batch"),
         "ResNet-50",
         "256 x Tesla P100",
         90,

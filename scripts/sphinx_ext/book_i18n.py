@@ -14,6 +14,10 @@
   with the machine and the run, so it is kept out of the catalogues (:class:`OutputsNotTranslated`),
   which therefore change only when an author changes a sentence. Figure captions and alt texts
   written in a cell's metadata are authored text and stay translatable.
+* A slider's words (labels, alt texts, HTML) live in the page's stored widget state, which
+  myst-nb copies from the English execution. The widgets (helpers.book.widgets) put their
+  translations into their output's metadata, the renderer (helpers.book.outputs) hands them
+  to the page's document, and :func:`_translate_widget_state` swaps them in.
 * ``{glue:text}`` and ``{glue:md}`` work inside a translated message (msgstr), so that a Chinese
   sentence pastes a value glued by the page, ``key`` or a Chinese ``key_zh`` beside it. Sphinx
   parses each msgstr as a small document of its own, after myst-nb has finished the page, so
@@ -27,6 +31,8 @@
 from __future__ import annotations
 
 import html
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +43,10 @@ from myst_nb.ext.glue.crossref import read_glue_cache
 from myst_nb.ext.glue.roles import PasteMarkdownRole, PasteTextRole
 from myst_nb.ext.glue.utils import glue_warning
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.i18n import docname_to_domain
 
+from helpers.book.outputs import WIDGET_WORDS
 from helpers.core.text import LANGUAGES as TWIN_SUFFIX  # "zh_CN" -> "_zh": glued twins
 
 # language code of a build -> (folder of that edition below the English root, button text)
@@ -67,6 +75,20 @@ UI_LABELS = {
     }
 }
 ATTRIBUTES = ("title", "aria-label", "data-bs-title", "alt")
+# The words of myst-nb's execution statistics table ({nb-exec-table}), which myst-nb writes
+# in English after the catalogues were applied: its header row and its "Method" column.
+EXEC_TABLE = {
+    "zh_CN": {
+        "Document": "文档",
+        "Modified": "执行时间",
+        "Method": "方式",
+        "Run Time (s)": "运行时间（秒）",
+        "Status": "状态",
+        "cache": "缓存",
+        "auto": "执行",
+        "force": "执行",
+    }
+}
 
 
 def _translate_ui_labels(app: Any, exception: Exception | None) -> None:
@@ -84,6 +106,38 @@ def _translate_ui_labels(app: Any, exception: Exception | None) -> None:
             text = text.replace(old, new)
         if text != original:
             page.write_text(text, encoding="utf-8")
+
+
+ALT = re.compile(r'alt="([^"]*)"')
+
+
+def _translated(value: Any, words: dict[str, str]) -> Any:
+    """``value`` (a widget state, walked) with each word, or alt text inside HTML, swapped."""
+    if isinstance(value, dict):
+        return {k: _translated(v, words) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_translated(v, words) for v in value]
+    if not isinstance(value, str):
+        return value
+    if value in words:
+        return words[value]
+    if 'alt="' in value:
+        return ALT.sub(lambda m: f'alt="{words.get(m[1], m[1])}"', value)
+    return value
+
+
+def _translate_widget_state(app: Any, doctree: Any) -> None:
+    """In a translated build, the page's stored widget state in the page's language, from
+    the words its widgets carried (left on the document by helpers.book.outputs)."""
+    words = doctree.attributes.pop(WIDGET_WORDS, None)
+    docname = app.env.docname
+    files = getattr(app.env, "nb_metadata", {}).get(docname, {}).get("js_files", {})
+    if not words or "ipywidgets_state" not in files:
+        return
+    uri, attributes = files["ipywidgets_state"]
+    state = _translated(json.loads(attributes["body"]), words)
+    body = json.dumps(state).replace("</script>", r"<\/script>")  # as myst-nb writes it
+    files["ipywidgets_state"] = (uri, {**attributes, "body": body})
 
 
 def _edition(language: str | None) -> str:
@@ -187,6 +241,25 @@ class OutputsNotTranslated(SphinxTransform):
                     node["translatable"] = False
 
 
+class TranslatedExecTable(SphinxPostTransform):
+    """In a translated build, the words of the {nb-exec-table} table, once myst-nb has made
+    it (its post-transform has priority 8)."""
+
+    default_priority = 9
+
+    def run(self, **kwargs: Any) -> None:
+        words = EXEC_TABLE.get(_edition(self.config.language))
+        if not words:
+            return
+        for table in self.document.findall(nodes.table):
+            header = [e.astext() for e in table.findall(nodes.entry)][:2]
+            if header != ["Document", "Modified"]:
+                continue
+            for text in list(table.findall(nodes.Text)):
+                if str(text) in words:
+                    text.parent.replace(text, nodes.Text(words[str(text)]))
+
+
 def _ancestors(node: nodes.Node):
     parent = node.parent
     while parent is not None:
@@ -218,8 +291,10 @@ def _page_glue(role: Any, key: str) -> dict | None:
     or its twin in the build's language when the page glued one."""
     env = role.document.settings.env
     glued = read_glue_cache(env.mystnb_config.output_folder, env.docname)
-    twin = key + TWIN_SUFFIX.get(env.config.language or "", "\0")
-    return glued.get(twin, glued.get(key))
+    suffix = TWIN_SUFFIX.get(env.config.language or "")
+    if suffix and key + suffix in glued:
+        return glued[key + suffix]
+    return glued.get(key)
 
 
 def _in_translation(role: Any) -> bool:
@@ -271,7 +346,9 @@ def setup(app: Any) -> dict:
     app.add_transform(TranslatableExerciseTitles)
     app.add_transform(OutputsNotTranslated)
     app.add_transform(TranslatedExercisesInRegistry)
+    app.add_post_transform(TranslatedExecTable)
     app.connect("doctree-resolved", _on_doctree_resolved)
+    app.connect("doctree-read", _translate_widget_state)
     app.connect("build-finished", _translate_ui_labels)
     # after sphinx-book-theme fills header_buttons (priority 501)
     app.connect("html-page-context", _on_page_context, priority=600)

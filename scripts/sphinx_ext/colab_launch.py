@@ -43,7 +43,7 @@ def _on_page_context(
                     button["url"],
                     pagename,
                     Path(app.srcdir),
-                    getattr(getattr(app, "config", None), "language", None),
+                    app.config.language,
                 )
                 if url is None:
                     continue

@@ -19,10 +19,14 @@ TABLE = book_meta.ROOT / "locale" / "zh_CN" / "terminology.csv"
 COLUMNS = ("english", "chinese", "note")
 
 
-def _row(cells: list[str]) -> nodes.row:
+def _row(cells: list[str], english_first: bool = False) -> nodes.row:
+    """A row of the table; ``english_first``: its first cell is an English term, marked
+    ``lang="en"`` (docutils writes the class ``language-en`` so) for readers and tests."""
     row = nodes.row()
-    for text in cells:
+    for i, text in enumerate(cells):
         paragraph = nodes.paragraph(text, text, translatable=False)
+        if english_first and i == 0:
+            paragraph["classes"].append("language-en")
         row += nodes.entry("", paragraph)
     return row
 
@@ -43,7 +47,7 @@ class Terminology(SphinxDirective):
         group = nodes.tgroup(cols=len(COLUMNS))
         group += [nodes.colspec(colwidth=w) for w in (3, 2, 5)]
         group += nodes.thead("", _row(header))
-        group += nodes.tbody("", *[_row(r) for r in rows])
+        group += nodes.tbody("", *[_row(r, english_first=True) for r in rows])
         table = nodes.table("", group, classes=["terminology"])
         return [table]
 
