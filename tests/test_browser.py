@@ -344,3 +344,34 @@ def _save_readme_screenshot(page) -> None:
     if not README_SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOT") == "1":
         README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         image.save(README_SCREENSHOT, optimize=True)
+
+
+# What a snippet quoting [role=main] starts with: the header's buttons, then the contents list
+# (numbered headings one after another).
+PAGE_FURNITURE = re.compile(
+    r"^(\.\.\.)?(\.md|\.ipynb|\.pdf|Colab|English|中文)\s|(Contents|目录) "
+    r"|\d\.\d+\. [^.]{1,60} \d\.\d+\. "
+)
+
+
+@pytest.mark.parametrize("edition, query", [("", "degradation"), ("zh/", "残差")])
+def test_search_snippets_quote_the_article(server, browser, edition, query) -> None:
+    """Each search hit quotes the page's article, not the header buttons (".md .pdf 中文")
+    and the contents list that the text of Sphinx's [role=main] starts with."""
+    base, _ = server
+    visit = PageVisit(browser, f"{base}/{edition}search.html?q={query}")
+    try:
+        page = visit.page
+        snippets = page.locator("#search-results p.context")
+        snippets.first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)  # the snippets arrive one page at a time
+        texts = [t.strip() for t in snippets.all_inner_texts()]
+        furniture = [t[:80] for t in texts if PAGE_FURNITURE.search(t)]
+        assert not furniture, (
+            f"snippets quote the page's header or contents: {furniture}"
+        )
+        assert any(query in t.lower() for t in texts), texts[:3]
+        bad = [e for e in visit.errors if not _allowed(e)]
+        assert not bad, f"console errors on the search page: {bad}"
+    finally:
+        visit.close()

@@ -10,6 +10,7 @@ sign. :func:`helpers.experiments.reference.verdicts` gathers them for a chapter.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Mapping
 from typing import Any
@@ -299,7 +300,13 @@ def lesion_verdict(doc: Mapping[str, Any]) -> Text:
                     hit=100 * statistics.fmean(hits),
                 )
             )
-    return join(T("; "), parts)
+    if not parts:
+        return join(T("; "), parts)
+    return T(
+        "{parts} (test errors on {images} test images)",
+        parts=join(T("; "), parts),
+        images=doc["runs"][0]["images"],
+    )
 
 
 def lr_sweep_verdict(doc: Mapping[str, Any]) -> Text:
@@ -324,6 +331,21 @@ def lr_sweep_verdict(doc: Mapping[str, Any]) -> Text:
                 )
             )
     return join(T("; "), parts)
+
+
+# A CPU as a results file names it (helpers.experiments.results): "AMD EPYC, 1 thread".
+_CPU_NAME = re.compile(r"^(?P<cpu>.+), (?P<n>\d+) threads?$")
+
+
+def _device(name: str) -> Text | str:
+    """A recorded device name in both languages (a GPU's name stays as it is)."""
+    m = _CPU_NAME.match(name)
+    if m is None:
+        return name
+    n = int(m["n"])
+    if n == 1:
+        return T("{cpu}, 1 thread", cpu=m["cpu"])
+    return T("{cpu}, {n} threads", cpu=m["cpu"], n=n)
 
 
 def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> Text:
@@ -356,7 +378,7 @@ def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> Text:
         seeds=T("seeds {seed}", seed=listed)
         if len(seeds) > 1
         else T("seed {seed}", seed=listed),
-        device=dev["name"],
+        device=_device(dev["name"]),
         precision=dev["precision"],
         torch=prov["versions"]["torch"].split("+")[0],
         commit=commit,

@@ -7,6 +7,9 @@
 //    text (myst-nb labels it "Toggle hidden content", which screen-reader users cannot match).
 // 4. The references page: Sphinx marks the bibliography as a list of doc-biblioentry items;
 //    assistive technology (and axe-core) expect list items in a list.
+// 5. Search results: Sphinx quotes each hit from the text of the page's [role=main], which in this
+//    theme begins with the header buttons (".md .pdf 中文") and the page's contents; quote the
+//    article only.
 (function () {
   "use strict";
   var CONTENT = "main .bd-article, article.bd-article, main";
@@ -102,7 +105,21 @@
     }
   });
 
+  var NOT_ARTICLE = ".bd-header-article, .onlyprint, .bd-sidebar-secondary, " +
+    ".prev-next-footer, .bd-footer-content";
+
+  function quoteArticleOnly() {
+    if (typeof Search === "undefined" || !Search.htmlToText) return;  // not the search page
+    var toText = Search.htmlToText;
+    Search.htmlToText = function (htmlString, anchor) {
+      var page = new DOMParser().parseFromString(htmlString, "text/html");
+      page.querySelectorAll(NOT_ARTICLE).forEach(function (el) { el.remove(); });
+      return toText(page.documentElement.outerHTML, anchor);
+    };
+  }
+
   function start() {
+    quoteArticleOnly();
     scan(document);
     new MutationObserver(function (records) {
       records.forEach(function (r) {
