@@ -13,13 +13,16 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from helpers.book.reference_panels import reference_panel  # noqa: E402
 from helpers.core import figstyle  # noqa: E402
+from helpers.core.text import in_language  # noqa: E402
 from helpers.experiments import reference  # noqa: E402
 from helpers.experiments.profiles import get_profile  # noqa: E402
 from helpers.experiments.results import PARTS, SchemaError, validate  # noqa: E402
 from helpers.experiments.verdicts import figure7_verdict  # noqa: E402
+from helpers.train import History  # noqa: E402
 
 # final (train, test) errors per seed; plain-56 trains worse, ResNet-56 tests better
 FINAL = {
@@ -229,6 +232,16 @@ def test_verdicts_are_computed_from_the_files(tmp_path) -> None:
     assert v["ref_lr_sweep"] == "lr 0.1 ends at loss 2; lr 10 diverged at iteration 5"
     assert "Fashion-MNIST, 1,000 training / 500 test images" in v["ref_caption"]
     assert "Test CPU, 1 thread, float32" in v["ref_caption"]
+    assert "Test CPU，1 个线程，float32" in in_language(v["ref_caption"], "zh_CN")
+    # ResNet-56 - ResNet-20 training error: -1.0 and -1.0 points, plain +10 and +13
+    assert v["ref_resnet_train_gap"].startswith(
+        "ResNet-56's training error is 1.0 ± 0.0 points"
+    )
+    assert v["ref_figure6"] == (
+        "reproduced both halves of the paper's Figure 6 in training error, in each "
+        "of its 2 seeds"
+    )
+    assert v["ref_lesion"].endswith("(test errors on 500 test images)")
 
 
 def test_verdicts_say_when_the_paper_is_not_reproduced(tmp_path) -> None:
@@ -249,6 +262,28 @@ def test_verdicts_say_when_the_paper_is_not_reproduced(tmp_path) -> None:
     )
     assert "ResNet-20's responses are smaller than plain-20's" in verdict["text"]
     assert "in both seeds)" in verdict["text"]
+
+
+@pytest.mark.parametrize(
+    "resnet56, plain56, verdict",
+    [
+        (
+            ((0.10, 0.11), (0.08, 0.11)),  # deeper ResNet trains worse in seed 0 only
+            FINAL["plain-56"],
+            "reproduced the degradation of the plain networks in each of its 2 seeds, "
+            "but the deeper ResNet trained better than the shallower one in only 1 of 2 "
+            "seeds",
+        ),
+        (
+            FINAL["resnet-56"],
+            ((0.20, 0.15), (0.11, 0.16)),  # plain-56 below plain-20 in seed 1
+            "reproduced the degradation of the plain networks in only 1 of 2 seeds",
+        ),
+    ],
+)
+def test_figure6_verdict_counts_the_seeds(tmp_path, resnet56, plain56, verdict) -> None:
+    write_results(tmp_path, final={**FINAL, "resnet-56": resnet56, "plain-56": plain56})
+    assert reference.verdicts(results_dir=tmp_path)["ref_figure6"] == verdict
 
 
 def test_verdicts_say_when_the_seeds_disagree(tmp_path) -> None:
@@ -383,3 +418,39 @@ def test_a_run_in_progress_is_not_preferred_to_a_complete_one(tmp_path: Path) ->
         (tmp_path / name / "degradation.json").write_text(json.dumps(doc))
         assert is_complete(doc) == (done == seeds)
     assert pick_profile(tmp_path) == "small"
+
+
+def _nets(errors: dict[str, tuple[float, float]], **meta) -> dict:
+    """Fake trained nets: name -> (module, History with final training/test error)."""
+    nets = {}
+    for name, (train, test) in errors.items():
+        history = History(
+            epochs=[{"epoch": 1, "train_error": train, "val_error": test}]
+        )
+        history.meta.update(meta)
+        nets[name] = (torch.nn.Identity(), history)
+    return nets
+
+
+def test_summary_sentences_use_every_seed_of_a_reference_run(tmp_path) -> None:
+    from helpers.book.nets_text import degradation_sentences
+
+    folder = write_results(tmp_path)
+    profile = get_profile("quick").replace(depths=(20, 56))
+    seed0 = {name.replace("resnet", "ResNet"): v[0] for name, v in FINAL.items()}
+    said = degradation_sentences(
+        _nets(seed0, source="reference run", folder=str(folder)), profile
+    )
+    v = reference.verdicts(results_dir=tmp_path)  # what chapter 4 says: both seeds
+    assert said["verdict"] == v["ref_figure6"]
+    assert said["plain"] == v["ref_plain_train_gap"]
+    assert said["res"] == v["ref_resnet_train_gap"]
+    assert said["res_test"] == v["ref_resnet_test_gap"]
+    own = degradation_sentences(_nets(seed0, profile="quick"), profile)
+    assert own["verdict"] == "reproduced both halves of the paper's Figure 6"
+    assert own["plain"] == (
+        "plain-56 ended with a higher training error than plain-20 (20.0% against 10.0%)"
+    )
+    assert own["res_test"] == (
+        "ResNet-56's test error ended at 10.5% against ResNet-20's 11.0%"
+    )

@@ -16,15 +16,17 @@ from helpers.book.provenance import provenance_text
 from helpers.book.reference_panels import BUILD_LABEL
 from helpers.core.text import T, Text
 from helpers.experiments.profiles import Profile
+from helpers.experiments.reference import load_results
 from helpers.experiments.trained import (
     from_reference,
     nets_caption,
     nets_errors,
     nets_scale,
 )
+from helpers.experiments.verdicts import degradation_verdicts
 from helpers.train import History
 
-__all__ = ["nets_text"]
+__all__ = ["nets_text", "degradation_sentences"]
 
 
 def longer_run() -> Text:
@@ -80,5 +82,81 @@ def nets_text(
             "their initial values; {longer} is the fairer test.",
             scale=scale,
             longer=longer_run(),
+        ),
+    }
+
+
+def degradation_sentences(
+    trained: dict[str, tuple[nn.Module, History]], profile: Profile
+) -> dict[str, Text]:
+    """What the runs show of He et al.'s Figure 6, keyed for glue: "verdict" (a clause
+    after "Our runs"), "plain" and "res" (final training error, deep against shallow) and
+    "res_test" (a sentence). For a reference run's nets: every seed of that run, as
+    chapter 4 reports it; for this build's: its nets (one seed)."""
+    if from_reference(trained):
+        folder = next(iter(trained.values()))[1].meta["folder"]
+        says = degradation_verdicts(load_results(folder)["degradation"])
+        return {
+            "verdict": says["figure6"],
+            "plain": says["plain_train_gap"],
+            "res": says["resnet_train_gap"],
+            "res_test": says["resnet_test_gap"],
+        }
+    return _own_degradation(trained, profile)
+
+
+def _own_degradation(
+    trained: dict[str, tuple[nn.Module, History]], profile: Profile
+) -> dict[str, Text]:
+    """:func:`degradation_sentences` for this build's nets."""
+    shallow, deep = profile.depths[0], profile.depths[-1]
+    final = {  # in %
+        (name, field): 100 * history.final(field)
+        for name, (_, history) in trained.items()
+        for field in ("train_error", "val_error")
+    }
+    err = {"deep": deep, "shallow": shallow}
+    gap_plain = (
+        final[f"plain-{deep}", "train_error"] - final[f"plain-{shallow}", "train_error"]
+    )
+    gap_res = (
+        final[f"ResNet-{deep}", "train_error"]
+        - final[f"ResNet-{shallow}", "train_error"]
+    )
+    if gap_plain > 0 and gap_res <= 0:
+        verdict = T("reproduced both halves of the paper's Figure 6")
+    elif gap_plain > 0 and gap_res < gap_plain:
+        verdict = T(
+            "reproduced the degradation of the plain networks but only part of the cure: "
+            "the deeper ResNet did not train better than the shallower one, as it does in "
+            "the paper, although it lost far less than the deeper plain network"
+        )
+    else:
+        verdict = T(
+            "did not reproduce the degradation of the plain networks at this small scale"
+        )
+    return {
+        "verdict": verdict,
+        "plain": T(
+            "plain-{deep} ended with a {which} training error than plain-{shallow} "
+            "({deep_err:.1f}% against {shallow_err:.1f}%)",
+            which=T("higher") if gap_plain > 0 else T("lower"),
+            deep_err=final[f"plain-{deep}", "train_error"],
+            shallow_err=final[f"plain-{shallow}", "train_error"],
+            **err,
+        ),
+        "res": T(
+            "ResNet-{deep} ended at {deep_err:.1f}% against ResNet-{shallow}'s "
+            "{shallow_err:.1f}%",
+            deep_err=final[f"ResNet-{deep}", "train_error"],
+            shallow_err=final[f"ResNet-{shallow}", "train_error"],
+            **err,
+        ),
+        "res_test": T(
+            "ResNet-{deep}'s test error ended at {deep_err:.1f}% against "
+            "ResNet-{shallow}'s {shallow_err:.1f}%",
+            deep_err=final[f"ResNet-{deep}", "val_error"],
+            shallow_err=final[f"ResNet-{shallow}", "val_error"],
+            **err,
         ),
     }

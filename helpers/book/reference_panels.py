@@ -20,9 +20,9 @@ import matplotlib.pyplot as plt
 
 from helpers.book.figure6 import figure6, mean_band
 from helpers.core.figstyle import figsize, network_style, plain_log_ticks
+from helpers.experiments.caption import provenance_caption
 from helpers.experiments.reference import load_reference
 from helpers.experiments.results import PARTS, finite, run_label
-from helpers.experiments.verdicts import provenance_caption
 
 __all__ = [
     "reference_panel",

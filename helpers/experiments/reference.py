@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from helpers.core.paths import REPO_ROOT
+from helpers.experiments.caption import provenance_caption
 from helpers.experiments.results import PARTS, validate
 from helpers.experiments.verdicts import (
     degradation_verdicts,
     figure7_verdict,
     lesion_verdict,
     lr_sweep_verdict,
-    provenance_caption,
 )
 
 __all__ = [

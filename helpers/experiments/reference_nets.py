@@ -153,6 +153,9 @@ def _history(doc: dict[str, Any], entry: dict[str, Any], folder: Path) -> Histor
         "dataset": doc["provenance"]["dataset"]["title"],
         "train_images": doc["provenance"]["dataset"]["train_images"],
         "results": f"results/{folder.name}/degradation.json",
+        "folder": str(
+            folder
+        ),  # where the run's results files are (helpers.book.nets_text)
         "weights": entry["weights"]["file"],
         "precision": entry.get("precision", doc["provenance"]["device"]["precision"]),
         "val_split": "test",

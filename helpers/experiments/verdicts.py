@@ -10,7 +10,6 @@ sign. :func:`helpers.experiments.reference.verdicts` gathers them for a chapter.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Mapping
 from typing import Any
@@ -27,7 +26,6 @@ __all__ = [
     "figure7_verdict",
     "lesion_verdict",
     "lr_sweep_verdict",
-    "provenance_caption",
 ]
 
 
@@ -143,8 +141,9 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, Text]:
     """Sentences on the shallowest vs deepest plain net (training error) and ResNet
     (test error).
 
-    Keys: "plain_train_gap", "resnet_test_gap", "resnet_train_gap", and
-    "resnet_vs_paper" when both depths are in the paper's Table 6.
+    Keys: "plain_train_gap", "resnet_test_gap", "resnet_train_gap", "figure6" (both
+    halves of Fig. 6, seed by seed), and "resnet_vs_paper" when both depths are in the
+    paper's Table 6.
     """
     out = {}
     plain, res = _depths(doc, "plain"), _depths(doc, "resnet")
@@ -181,7 +180,46 @@ def degradation_verdicts(doc: Mapping[str, Any]) -> dict[str, Text]:
         paper = _versus_paper(doc, res)
         if paper is not None:
             out["resnet_vs_paper"] = paper
+    if len(plain) >= 2 and len(res) >= 2:
+        out["figure6"] = _figure6(doc, plain, res)
     return out
+
+
+def _figure6(doc: Mapping[str, Any], plain: list[int], res: list[int]) -> Text:
+    """Fig. 6's two halves in final training error, seed by seed (a clause after "the
+    reference run"): the deepest plain net above the shallowest, the deepest ResNet not
+    above the shallowest."""
+    p = _train_gaps(doc, f"plain-{plain[-1]}", f"plain-{plain[0]}")
+    r = _train_gaps(doc, f"resnet-{res[-1]}", f"resnet-{res[0]}")
+    seeds = sorted(set(p) & set(r))
+    n, degraded = len(seeds), sum(p[s] > 0 for s in seeds)
+    both = sum(p[s] > 0 and r[s] <= 0 for s in seeds)
+    every = T("in its one seed") if n == 1 else T("in each of its {n} seeds", n=n)
+    if both == n:
+        return T(
+            "reproduced both halves of the paper's Figure 6 in training error, {every}",
+            every=every,
+        )
+    if degraded == n:
+        return T(
+            "reproduced the degradation of the plain networks {every}, but the deeper "
+            "ResNet trained better than the shallower one in only {k} of {n} seeds",
+            every=every,
+            n=n,
+            k=both,
+        )
+    return T(
+        "reproduced the degradation of the plain networks in only {k} of {n} seeds",
+        n=n,
+        k=degraded,
+    )
+
+
+def _train_gaps(doc: Mapping[str, Any], deep: str, shallow: str) -> dict[int, float]:
+    """``{seed: deep - shallow}`` in final training error, for the seeds with both."""
+    a = seed_values(doc, deep, "final_train_error")
+    b = seed_values(doc, shallow, "final_train_error")
+    return {s: a[s] - b[s] for s in sorted(set(a) & set(b))}
 
 
 # --------------------------------------------------------------------------------------
@@ -331,57 +369,3 @@ def lr_sweep_verdict(doc: Mapping[str, Any]) -> Text:
                 )
             )
     return join(T("; "), parts)
-
-
-# A CPU as a results file names it (helpers.experiments.results): "AMD EPYC, 1 thread".
-_CPU_NAME = re.compile(r"^(?P<cpu>.+), (?P<n>\d+) threads?$")
-
-
-def _device(name: str) -> Text | str:
-    """A recorded device name in both languages (a GPU's name stays as it is)."""
-    m = _CPU_NAME.match(name)
-    if m is None:
-        return name
-    n = int(m["n"])
-    if n == 1:
-        return T("{cpu}, 1 thread", cpu=m["cpu"])
-    return T("{cpu}, {n} threads", cpu=m["cpu"], n=n)
-
-
-def provenance_caption(results: Mapping[str, Mapping[str, Any]]) -> Text:
-    """One caption line: dataset and sizes, schedule, width, seeds, device, precision,
-    versions, commit, date and wall time of the reference run."""
-    doc = results.get("degradation") or next(iter(results.values()))
-    prov = doc["provenance"]
-    prof, data, dev = prov["profile"], prov["dataset"], prov["device"]
-    cfg = prov["train_config"]
-    if cfg.get("iterations"):
-        sched = T("{n:,} iterations", n=cfg["iterations"])
-    else:
-        sched = T("{n} epochs", n=cfg["epochs"])
-    seeds = sorted({r["seed"] for r in doc["runs"]})
-    wall = sum(r["wall_time_s"] for d in results.values() for r in d["runs"])
-    dates = sorted(r["date"][:10] for d in results.values() for r in d["runs"])
-    commit = str(prov["helpers"]["commit"])[:7]
-    listed = ", ".join(map(str, seeds))
-    return T(
-        "Reference run `{name}`: {title}, {train:,} training / {test:,} test images, "
-        "width {width}, {schedule} at batch {batch}, {seeds}; {device}, {precision}; "
-        "torch {torch}, helpers {commit}; {date}, {minutes:.0f} min in all.",
-        name=prof["name"],
-        title=data["title"],
-        train=data["train_images"],
-        test=data["test_images"],
-        width=prof["width"],
-        schedule=sched,
-        batch=cfg["batch_size"],
-        seeds=T("seeds {seed}", seed=listed)
-        if len(seeds) > 1
-        else T("seed {seed}", seed=listed),
-        device=_device(dev["name"]),
-        precision=dev["precision"],
-        torch=prov["versions"]["torch"].split("+")[0],
-        commit=commit,
-        date=dates[-1],
-        minutes=wall / 60,
-    )
