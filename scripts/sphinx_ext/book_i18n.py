@@ -321,9 +321,17 @@ class TranslatedPasteText(PasteTextRole):
 
 
 class TranslatedPasteMarkdown(PasteMarkdownRole):
-    """``{glue:md}`key``` that also works in a msgstr (parsed as MyST, like the book's)."""
+    """``{glue:md}`key``` that also works in a msgstr (parsed as MyST, like the book's), set
+    in a ``pasted-text`` span as ``{glue:text}`` is, so that a computed sentence looks the same
+    whichever role pasted it (book.css)."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        found, messages = self._paste()
+        if not found:
+            return found, messages
+        return [nodes.inline("", "", *found, classes=["pasted-text"])], messages
+
+    def _paste(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         if not _in_translation(self):
             return super().run()
         key = self.text.rsplit(":", 1)[0] if ":" in self.text else self.text
