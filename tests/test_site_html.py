@@ -255,3 +255,20 @@ def test_summary_and_chapter3_report_the_same_numbers(site):
     )
     assert said, "summary: the lesion sentence changed"
     assert said.groups() == (*intact.groups(), *average.groups(), *plain.groups())
+
+
+def test_computed_sentences_are_tinted_not_bold(site):
+    """Every pasted sentence, {glue:text} or {glue:md}, is a span.pasted-text, which book.css
+    sets on a light tint in the text's own weight (myst-nb's bold made walls of bold)."""
+    css = (site / "_static" / "book.css").read_text(encoding="utf-8")
+    assert re.search(r"span\.pasted-text\s*\{[^}]*font-weight:\s*inherit", css)
+    article = _article(_soup(site / "chapters" / "04_training_and_testing.html"))
+    verdicts = next(
+        p
+        for p in article.find_all("p")
+        if p.get_text().startswith("In the reference run, ")
+    )
+    pasted = verdicts.find_all("span", class_="pasted-text")
+    assert len(pasted) >= 4, (
+        f"{{glue:md}} verdicts not marked: {verdicts.get_text()[:120]}"
+    )
