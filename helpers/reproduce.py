@@ -115,8 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--other-precision",
         action="store_true",
-        help="go on although this machine trains in another precision than the "
-        "profile's or its stored runs' (bf16 vs float32; each run records its own)",
+        help="train in this machine's own precision although the profile or its "
+        "stored runs use another (bf16 vs float32; each run records its own); without "
+        "it, a float32 profile trains in float32 on a CPU with bf16 instructions too",
     )
     return ap
 

@@ -347,17 +347,37 @@ def test_a_profile_is_not_finished_in_another_precision(tmp_path, capsys) -> Non
     assert runs == {"plain-8": other, "resnet-8": here}
 
 
-def test_a_profile_that_names_its_precision_runs_only_in_it(tmp_path, capsys) -> None:
-    """A profile that names one precision is refused, before anything is loaded or
-    written, on a machine that trains in the other; reference-cpu-full names float32, as
-    its pilot."""
-    from helpers.core.precision import amp_dtype
-
-    here = "float32" if amp_dtype("cpu") is None else "bfloat16 autocast"
-    other = "float32" if here != "float32" else "bfloat16 autocast"
-    profile = get_profile("smoke").replace(precision=other)
-    with pytest.raises(reproduce.PrecisionMismatch, match=f"trains in {other}"):
+def test_a_bf16_profile_is_refused_where_training_is_float32(
+    tmp_path, monkeypatch
+) -> None:
+    """A profile that names bf16 is refused, before anything is loaded or written, on
+    a machine that trains in float32; --other-precision trains it in float32."""
+    monkeypatch.setenv("RESNET_BOOK_CPU_BF16", "0")  # a CPU without bf16 instructions
+    profile = get_profile("smoke").replace(precision="bfloat16 autocast")
+    with pytest.raises(reproduce.PrecisionMismatch, match="trains in bfloat16"):
         _run(tmp_path, profile=profile)
-    assert not (tmp_path / "results" / "smoke" / "degradation.json").exists()
+    path = tmp_path / "results" / "smoke" / "degradation.json"
+    assert not path.exists()
     assert _run(tmp_path, profile=profile, other_precision=True)["ran"] == 2
+    assert {r["precision"] for r in json.loads(path.read_text())["runs"]} == {"float32"}
+
+
+def test_a_float32_profile_trains_in_float32_on_a_bf16_cpu(
+    tmp_path, monkeypatch
+) -> None:
+    """reference-cpu-full names float32, as its pilot: on a CPU with bf16 instructions it
+    trains in float32 too (not refused, not in bf16), and the switch is undone after."""
+    from helpers.core import precision
+
+    monkeypatch.setenv("RESNET_BOOK_CPU_BF16", "1")
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert precision.amp_dtype("cpu") is torch.bfloat16  # this machine now "has" bf16
     assert get_profile("reference-cpu-full").precision == "float32"
+    profile = get_profile("smoke").replace(precision="float32")
+    assert _run(tmp_path, profile=profile)["ran"] == 2
+    doc = json.loads((tmp_path / "results/smoke/degradation.json").read_text())
+    assert doc["provenance"]["device"]["precision"] == "float32"
+    assert {r["precision"] for r in doc["runs"]} == {"float32"}
+    assert os.environ["RESNET_BOOK_CPU_BF16"] == "1"
+    assert precision.amp_dtype("cpu") is torch.bfloat16

@@ -17,13 +17,16 @@ precision is part of every model-cache key and of every result's provenance.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import torch
 
 CPU_BF16_ENV = "RESNET_BOOK_CPU_BF16"
 __all__ = [
     "amp_dtype",
+    "cpu_float32",
     "cpu_has_fast_bf16",
     "grad_scaler",
     "precision_name",
@@ -46,6 +49,22 @@ def cpu_has_fast_bf16() -> bool:
         return bool(hardware and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+@contextlib.contextmanager
+def cpu_float32() -> Iterator[None]:
+    """Inside this block the CPU trains in float32 even where it has bf16 instructions
+    (``RESNET_BOOK_CPU_BF16=0``): for a run whose results are compared with float32 runs.
+    The variable's previous value is restored on exit."""
+    previous = os.environ.get(CPU_BF16_ENV)
+    os.environ[CPU_BF16_ENV] = "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(CPU_BF16_ENV, None)
+        else:
+            os.environ[CPU_BF16_ENV] = previous
 
 
 def amp_dtype(device: torch.device | str, amp: bool = True) -> torch.dtype | None:

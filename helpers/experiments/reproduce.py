@@ -43,6 +43,7 @@ from typing import Any
 
 import torch
 
+from helpers.core.precision import cpu_float32
 from helpers.experiments import tasks
 from helpers.experiments.context import Context, Net, degradation_nets
 from helpers.experiments.profiles import Profile
@@ -266,8 +267,9 @@ def check_precision(ctx: Context) -> None:
     if wanted is not None and wanted != here:
         raise PrecisionMismatch(
             f"profile {ctx.profile.name} trains in {wanted}, and this machine ({machine}) "
-            f"trains in {here}; run it on a machine that has {wanted} (bf16: a CPU with "
-            "AVX512-BF16 or AMX, or an A100-class GPU), or pass --other-precision"
+            f"trains in {here}; run it where training uses {wanted} (float32: any CPU; "
+            "bf16: a CPU with AVX512-BF16 or AMX, or an A100-class GPU), or pass "
+            "--other-precision"
         )
     stored = ctx.files["degradation"].precisions() - {here}
     if stored:
@@ -296,16 +298,33 @@ def run_profile(
     """Run (or resume) every task of the plan; return counts of tasks run, skipped.
 
     ``command`` is recorded in the provenance (default: this process's arguments).
-    Unless ``other_precision``, a profile that names a precision (``Profile.precision``)
-    or whose stored runs used one, other than this machine's, raises
-    :class:`PrecisionMismatch` before any work.
+    A float32 profile trains in float32 on a CPU with bf16 instructions too. Unless
+    ``other_precision`` (train in this machine's own precision), a profile that names a
+    precision (``Profile.precision``) or whose stored runs used one, other than this
+    machine's, raises :class:`PrecisionMismatch` before any work.
     """
     if profile.num_threads:
         torch.set_num_threads(profile.num_threads)
     command = command or command_line(sys.argv[1:])
-    ctx = Context(profile, out, checkpoints, seeds, command)
-    if not other_precision:
-        check_precision(ctx)
+    own = other_precision or profile.precision != "float32"
+    with contextlib.nullcontext() if own else cpu_float32():
+        ctx = Context(profile, out, checkpoints, seeds, command)
+        if not other_precision:
+            check_precision(ctx)
+        return _run_plan(ctx, parts, seeds, depths, resnet110, max_tasks, log)
+
+
+def _run_plan(
+    ctx: Context,
+    parts: tuple[str, ...],
+    seeds: list[int],
+    depths: tuple[int, ...] | None,
+    resnet110: bool | None,
+    max_tasks: int | None,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Plan the profile's tasks, run those not done yet, and count them."""
+    profile, out, checkpoints = ctx.profile, ctx.out, ctx.ckdir
     tasks_ = plan(ctx, parts, seeds, degradation_nets(profile, depths, resnet110))
     todo = [t for t in tasks_ if not ctx.files[t.part].done(t.key)]
     log(
