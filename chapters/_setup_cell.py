@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 REPO_URL = "https://github.com/resnet-book/resnet-book"
-REF = "v0.2.0"
+REF = "v0.3.0"
 USE_REFERENCE = False  # @param {type:"boolean"}
 if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
     if not importlib.util.find_spec("helpers"):

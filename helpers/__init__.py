@@ -8,7 +8,7 @@ code comes from (None when unknown); see ``helpers.core.versions``.
 
 # The one place the version is written: pyproject.toml reads it (tool.setuptools.dynamic), the
 # book prints it, and the Colab setup cell installs the tag v<__version__>.
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def __getattr__(name: str) -> object:
